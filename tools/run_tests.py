@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""The one test command of econnect_odoo (the README names it, ``.ci/run`` calls it).
+
+1. installs the test requirements (``requirements-test.txt``) into the running Python;
+2. lints (ruff) and runs the framework-free suite (``tests/``, pytest);
+3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
+   variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
+   tests (``--test-enable --test-tags /econnect_odoo``), then uninstalls it; installs and uninstalls it
+   again in a database *without* demo data. Any failed test, ERROR/CRITICAL line or WARNING line fails.
+   When Odoo is missing it prints ``SKIPPED: Odoo not installed``.
+
+Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
+tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
+``--no-uninstall``, ``--no-nodemo`` (skip the checks that don't run tests: quicker local runs).
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+from pgcluster import ThrowawayCluster, free_port  # noqa: E402
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (DEBUG|INFO|RUNBOT|WARNING|ERROR|CRITICAL) ")
+TESTS_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+
+# Log lines that are about the test bed, not about the addon. Keep this list short and justified.
+TOLERATED_WARNINGS = (
+    # Odoo's test server warns when Chromium is absent: the tours say SKIPPED on their own.
+    "Chrome executable not found",
+)
+
+ODOO_EXTRA_REQUIREMENTS = ["websocket-client"]  # Odoo's browser tests (tours) need it
+
+
+def banner(text):
+    line = "=" * max(60, len(text) + 4)
+    print(f"\n{line}\n  {text}\n{line}", flush=True)
+
+
+def run(cmd, **kwargs):
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, check=False, **kwargs).returncode
+
+
+def pip_install(args):
+    return run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
+
+
+def odoo_available():
+    probe = subprocess.run([sys.executable, "-c", "import odoo.release"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def odoo_addons_path():
+    code = "import os, odoo; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), 'addons'))"
+    core_addons = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    paths = [p for p in (core_addons,) if os.path.isdir(p)]
+    return ",".join([*paths, ROOT])
+
+
+def ensure_chromium():
+    """Tours need a Chromium. Install Debian's package when missing and we may (root, apt)."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if any(os.access(os.path.join(p, name), os.X_OK) for p in os.environ.get("PATH", "").split(":")):
+            return
+    if os.geteuid() == 0 and os.path.exists("/usr/bin/apt-get"):
+        run(["apt-get", "install", "-y", "-q", "chromium"], stdout=subprocess.DEVNULL)
+
+
+class OdooRun:
+    """Runs one ``python -m odoo`` command, streams its log, and judges it."""
+
+    def __init__(self, label, args, env):
+        self.label = label
+        self.args = args
+        self.env = env
+        self.errors = []
+        self.warnings = []
+        self.tests = None
+
+    def __call__(self, stdin=None):
+        banner(self.label)
+        cmd = [sys.executable, "-m", "odoo", *self.args]
+        print("$ " + " ".join(cmd), flush=True)
+        proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, bufsize=1,
+        )
+        if stdin:
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+        current = None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            match = LOG_LINE.match(line)
+            if match:
+                current = match.group(1)
+                if current in ("ERROR", "CRITICAL"):
+                    self.errors.append(line.rstrip())
+                elif current == "WARNING" and not any(t in line for t in TOLERATED_WARNINGS):
+                    self.warnings.append(line.rstrip())
+                result = TESTS_RESULT.search(line)
+                if result:
+                    failed, errors, total = map(int, result.groups())
+                    self.tests = (failed, errors, total)
+            elif line.startswith("FAIL:") or line.startswith("ERROR:"):
+                self.errors.append(line.rstrip())
+        returncode = proc.wait()
+        if returncode:
+            self.errors.append(f"odoo exited with status {returncode}")
+        return self
+
+    @property
+    def ok(self):
+        return not self.errors and not self.warnings and (self.tests is None or self.tests[:2] == (0, 0))
+
+    def report(self):
+        verdict = "OK" if self.ok else "FAILED"
+        tests = ""
+        if self.tests:
+            tests = f" - {self.tests[2]} tests, {self.tests[0]} failed, {self.tests[1]} errors"
+        print(f"[{verdict}] {self.label}{tests}")
+        for line in self.errors:
+            print(f"    error:   {line[:300]}")
+        for line in self.warnings:
+            print(f"    warning: {line[:300]}")
+
+
+UNINSTALL_SCRIPT = """
+module = env['ir.module.module'].search([('name', '=', 'econnect_odoo')])
+module.button_immediate_uninstall()
+env.cr.commit()
+left = env['ir.model'].search_count([('model', '=like', 'econnect.%')])
+assert not left, f'{left} eConnect models left after uninstall'
+print('econnect_odoo uninstalled cleanly')
+"""
+
+
+def odoo_suite(opts):
+    if not odoo_available():
+        banner("SKIPPED: Odoo not installed (import odoo failed) - the Odoo tests did not run")
+        return True
+    if not opts.no_install:
+        pip_install(ODOO_EXTRA_REQUIREMENTS)
+        ensure_chromium()
+
+    with contextlib.ExitStack() as stack:
+        env = dict(os.environ)
+        if not any(k in os.environ for k in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE")):
+            cluster = ThrowawayCluster(keep=opts.keep)
+            stack.enter_context(cluster)
+            env.update(cluster.env)
+            print(f"PostgreSQL throwaway cluster on 127.0.0.1:{cluster.port} ({cluster.directory})")
+        data_dir = tempfile.mkdtemp(prefix="econnect-odoo-data-")
+        stamp = time.strftime("%Y%m%d%H%M%S")
+        common = [
+            f"--addons-path={odoo_addons_path()}",
+            f"--data-dir={data_dir}",
+            f"--db_host={env.get('PGHOST', '127.0.0.1')}",
+            f"--db_port={env.get('PGPORT', '5432')}",
+            f"--db_user={env.get('PGUSER', 'odoo')}",
+            *([f"--db_password={env['PGPASSWORD']}"] if env.get("PGPASSWORD") else []),
+            "--max-cron-threads=0",
+            "--no-database-list",
+        ]
+        runs = []
+        db = f"econnect_test_{stamp}"
+        tested = OdooRun(
+            "Odoo: install econnect_odoo with demo data and run its tests",
+            [*common, "-d", db, "-i", "econnect_odoo", "--test-enable", f"--test-tags={opts.tags}",
+             "--stop-after-init", f"--http-port={free_port()}", "--log-level=test"],
+            env,
+        )()
+        runs.append(tested)
+        if tested.tests is None and not tested.errors:
+            tested.errors.append("no test result line found: did the Odoo tests run at all?")
+        if not opts.no_uninstall:
+            runs.append(OdooRun(
+                "Odoo: uninstall econnect_odoo (database with demo data)",
+                ["shell", *common, "-d", db, "--no-http", "--log-level=warn"], env,
+            )(stdin=UNINSTALL_SCRIPT))
+        if not opts.no_nodemo:
+            db2 = f"econnect_nodemo_{stamp}"
+            runs.append(OdooRun(
+                "Odoo: install econnect_odoo without demo data",
+                [*common, "-d", db2, "-i", "econnect_odoo", "--without-demo=all", "--stop-after-init",
+                 "--no-http"],
+                env,
+            )())
+            if not opts.no_uninstall:
+                runs.append(OdooRun(
+                    "Odoo: uninstall econnect_odoo (database without demo data)",
+                    ["shell", *common, "-d", db2, "--no-http", "--log-level=warn"], env,
+                )(stdin=UNINSTALL_SCRIPT))
+
+        banner("Odoo summary")
+        for item in runs:
+            item.report()
+        return all(item.ok for item in runs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--pytest-only", action="store_true")
+    parser.add_argument("--odoo-only", action="store_true")
+    parser.add_argument("--tags", default="/econnect_odoo")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--no-uninstall", action="store_true")
+    parser.add_argument("--no-nodemo", action="store_true")
+    opts = parser.parse_args()
+    started = time.monotonic()
+    os.chdir(ROOT)
+
+    results = {}
+    if not opts.no_install:
+        banner("Installing test requirements")
+        if pip_install(["-r", "requirements-test.txt"]):
+            print("pip install failed")
+            return 1
+    if not opts.odoo_only:
+        banner("Lint (ruff)")
+        results["ruff"] = run([sys.executable, "-m", "ruff", "check", "."]) == 0
+        banner("Framework-free tests (pytest tests/)")
+        results["pytest"] = run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]) == 0
+    if not opts.pytest_only:
+        results["odoo"] = odoo_suite(opts)
+
+    banner("Result")
+    for name, ok in results.items():
+        print(f"{name:8} {'OK' if ok else 'FAILED'}")
+    print(f"wall time {time.monotonic() - started:.0f} s")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
