@@ -1,0 +1,292 @@
+"""Every constant of the eConnect PSB contract, in one place.
+
+Source: ``PSB-API.md`` (the project's contract, distilled from eConnect's public documentation, its
+official .NET/PHP clients and a 2025 client generated from eConnect's OpenAPI file).
+
+Items the contract marks **(unconfirmed)** are each one named constant or one small function below,
+in the section "UNCONFIRMED CHOICES", so that a single edit here changes them everywhere. Nothing
+else in the package hard-codes hosts, paths, header names or these choices.
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Hosts
+# ---------------------------------------------------------------------------------------------
+ACCEPTANCE = "acceptance"
+PRODUCTION = "production"
+
+#: environment -> (API base URL, identity (OAuth2) base URL)
+HOSTS = {
+    ACCEPTANCE: {
+        "api": "https://accp-psb.econnect.eu",
+        "identity": "https://accp-identity.econnect.eu",
+    },
+    PRODUCTION: {
+        "api": "https://psb.econnect.eu",
+        "identity": "https://identity.econnect.eu",
+    },
+}
+ENVIRONMENTS = tuple(HOSTS)
+
+#: Hosts for which plain http is allowed (tests, the simulator, a local tunnel).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+# ---------------------------------------------------------------------------------------------
+# OAuth2 token
+# ---------------------------------------------------------------------------------------------
+TOKEN_PATH = "/connect/token"  # noqa: S105 (a path, not a secret)
+TOKEN_SCOPE = "ap"  # noqa: S105
+GRANT_PASSWORD = "password"  # noqa: S105 (OAuth2 grant type name)
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+#: A cached token is renewed this many seconds before its ``expires_in`` runs out.
+TOKEN_EXPIRY_MARGIN = 60
+#: Used when the token answer carries no usable ``expires_in``.
+TOKEN_DEFAULT_LIFETIME = 300
+#: OAuth2 error codes (RFC 6749 5.2) that mean "your credentials are wrong" rather than a bug.
+TOKEN_AUTH_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"})
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+# ---------------------------------------------------------------------------------------------
+HEADER_AUTHORIZATION = "Authorization"
+HEADER_ACCEPT = "Accept"
+HEADER_SUBSCRIPTION_KEY = "Subscription-Key"
+HEADER_DOCUMENT_ID = "X-EConnect-DocumentId"
+HEADER_DOMAIN_ID = "X-EConnect-DomainId"
+HEADER_SIGNATURE = "X-EConnect-Signature"
+HEADER_RETRY_AFTER = "Retry-After"
+#: Response headers that may carry a request id (besides ``requestId`` in error bodies).
+REQUEST_ID_HEADERS = ("X-Request-Id", "Request-Id", "X-Correlation-Id")
+
+MIME_JSON = "application/json"
+MIME_XML = "application/xml"
+
+# ---------------------------------------------------------------------------------------------
+# Paths (all relative to the API host; placeholders are url-encoded by the client)
+# ---------------------------------------------------------------------------------------------
+API_PREFIX = "/api/v1"
+PATH_ME_PARTY = API_PREFIX + "/me/party"
+PATH_QUERY_RECIPIENT = API_PREFIX + "/{party}/salesInvoice/queryRecipientParty"
+PATH_SEND_INVOICE = API_PREFIX + "/{party}/salesInvoice/send"
+PATH_SENT_STATUS = API_PREFIX + "/{party}/salesInvoice/{document}/status"
+PATH_PURCHASE_INVOICE = API_PREFIX + "/{party}/purchaseInvoice/{document}"
+PATH_DOWNLOAD_PURCHASE = API_PREFIX + "/{party}/purchaseInvoice/{document}/download"
+PATH_INVOICE_RESPONSE = API_PREFIX + "/{party}/purchaseInvoice/{document}/response"
+PATH_PEPPOL_CONFIG = API_PREFIX + "/peppol/config/party/{party}"
+PATH_PARTY_HOOKS = API_PREFIX + "/{party}/hook"
+PATH_PARTY_HOOK = API_PREFIX + "/{party}/hook/{hook}"
+PATH_PARTY_HOOK_PING = API_PREFIX + "/{party}/hook/ping"
+PATH_ENV_HOOKS = API_PREFIX + "/hook"
+PATH_ENV_HOOK = API_PREFIX + "/hook/{hook}"
+PATH_ENV_HOOK_PING = API_PREFIX + "/hook/ping"
+
+# Query parameters of send
+PARAM_RECEIVER_ID = "receiverId"
+PARAM_CHANNEL = "channel"
+CHANNEL_PEPPOL = "peppol"
+
+#: multipart part name carrying the XML on send
+SEND_FILE_PART = "file"
+
+#: eConnect rejects longer document ids (OpenAPI: maxLength 256).
+MAX_DOCUMENT_ID_LENGTH = 256
+
+# ---------------------------------------------------------------------------------------------
+# Error bodies
+# ---------------------------------------------------------------------------------------------
+ERROR_FIELD_CODE = "code"
+ERROR_FIELD_MESSAGE = "message"
+ERROR_FIELD_REQUEST_ID = "requestId"
+ERROR_FIELD_HELP_LINK = "helpLink"
+ERROR_CODE_FORBIDDEN = "API403"
+ERROR_CODE_NOT_FOUND = "API404"
+
+# ---------------------------------------------------------------------------------------------
+# Document types (Peppol BIS Billing 3.0 and NLCIUS)
+# ---------------------------------------------------------------------------------------------
+_UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+_UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2::CreditNote"
+_BIS3 = "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1"
+_NLCIUS = "##urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0::2.1"
+DOCTYPE_BIS3_INVOICE = _UBL_INVOICE + _BIS3
+DOCTYPE_BIS3_CREDIT_NOTE = _UBL_CREDIT_NOTE + _BIS3
+DOCTYPE_NLCIUS_INVOICE = _UBL_INVOICE + _NLCIUS
+DOCTYPE_NLCIUS_CREDIT_NOTE = _UBL_CREDIT_NOTE + _NLCIUS
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks
+# ---------------------------------------------------------------------------------------------
+TOPIC_INVOICE_RECEIVED = "InvoiceReceived"
+TOPIC_INVOICE_RECEIVED_ERROR = "InvoiceReceivedError"
+TOPIC_INVOICE_SENT = "InvoiceSent"
+TOPIC_INVOICE_SENT_RETRY = "InvoiceSentRetry"
+TOPIC_INVOICE_SENT_ERROR = "InvoiceSentError"
+TOPIC_INVOICE_RESPONSE_RECEIVED = "InvoiceResponseReceived"
+WEBHOOK_TOPICS = (
+    TOPIC_INVOICE_RECEIVED,
+    TOPIC_INVOICE_RECEIVED_ERROR,
+    TOPIC_INVOICE_SENT,
+    TOPIC_INVOICE_SENT_RETRY,
+    TOPIC_INVOICE_SENT_ERROR,
+    TOPIC_INVOICE_RESPONSE_RECEIVED,
+)
+#: Reject events whose ``sentOn`` is further than this from now (past or future).
+WEBHOOK_MAX_AGE_SECONDS = 300
+SIGNATURE_ALGORITHM = "sha256"
+
+# ---------------------------------------------------------------------------------------------
+# Party ids
+# ---------------------------------------------------------------------------------------------
+ISO6523_PREFIX = "iso6523-actorid-upis::"
+
+# ---------------------------------------------------------------------------------------------
+# Invoice responses (Peppol invoice response transaction): codes and eConnect's names
+# ---------------------------------------------------------------------------------------------
+#: status code (UNCL4343 subset) -> name used by eConnect's OpenAPI model ``InvoiceResponseCodes``
+INVOICE_RESPONSE_STATUSES = {
+    "AB": "Acknowledge",
+    "IP": "InProcess",
+    "UQ": "UnderQuery",
+    "CA": "ConditionallyAccepted",
+    "RE": "Reject",
+    "AP": "Accept",
+    "PD": "Paid",
+}
+#: clarification reason code -> name (OpenAPI model ``InvoiceResponseReasons``)
+INVOICE_RESPONSE_REASONS = {
+    "NON": "NoIssue",
+    "REF": "ReferencesIncorrect",
+    "LEG": "LegalInformationIncorrect",
+    "REC": "ReceiverUnknown",
+    "QUA": "ItemQualityInsufficient",
+    "DEL": "DeliveryIssues",
+    "PRI": "PricesIncorrect",
+    "QTY": "QuantityIncorrect",
+    "ITM": "ItemsIncorrect",
+    "PAY": "PaymentTermsIncorrect",
+    "UNR": "NotRecognized",
+    "FIN": "FinanceIncorrect",
+    "PPD": "PartiallyPaid",
+    "OTH": "Other",
+}
+#: clarification action code -> name (OpenAPI model ``InvoiceResponseActions``)
+INVOICE_RESPONSE_ACTIONS = {
+    "NOA": "NoActionRequired",
+    "PIN": "ProvideInformation",
+    "NIN": "IssueNewInvoice",
+    "CNF": "CreditFully",
+    "CNP": "CreditPartially",
+    "CNA": "CreditTheAmount",
+    "OTH": "Other",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Peppol participant configuration
+# ---------------------------------------------------------------------------------------------
+CAPABILITIES_KEY = "capabilities"
+CAPABILITY_INVOICES = "invoices"
+CAPABILITY_INVOICE_RESPONSE = "invoiceResponse"
+CAPABILITY_STATE_KEY = "state"
+CAPABILITY_ON = "on"
+CAPABILITY_OFF = "off"
+CAPABILITY_INHERITED = "inherited"
+
+
+# =============================================================================================
+# UNCONFIRMED CHOICES: one constant or one small function each. Change them here only.
+# =============================================================================================
+
+#: (unconfirmed) Name of the query parameter selecting the download format. Older docs and the
+#: 2025 OpenAPI-generated client use ``targetFormat``; newer prose says ``targetDocumentTypeId``.
+DOWNLOAD_FORMAT_PARAM = "targetFormat"
+DOWNLOAD_FORMAT_PARAM_ALTERNATIVE = "targetDocumentTypeId"
+
+#: (unconfirmed) Which form of a party id goes into URL paths, query parameters and JSON bodies:
+#: ``"letter"`` (``NL:KVK:12345678``, as in the contract's url-encoding example and as responses
+#: return it; falls back to the numeric form for schemes without a letter code), ``"normal"``
+#: (``0106:12345678``) or ``"iso6523"`` (``iso6523-actorid-upis::0106:12345678``).
+PATH_PARTY_ID_FORM = "letter"
+
+#: (unconfirmed) The official .NET client sends an undocumented ``X-EConnect-DomainId`` header.
+#: We do not send it.
+SEND_DOMAIN_ID_HEADER = False
+
+#: (unconfirmed) How invoice-response status, reasons and actions go on the wire: ``"codes"``
+#: (``{"status": "AB", "reasons": {"REF": ".."}}``, the contract's example) or ``"names"``
+#: (``{"status": "Acknowledge", "reasons": {"ReferencesIncorrect": ".."}}``, eConnect's 2025
+#: OpenAPI enum). Callers may pass either form; :func:`invoice_response_body` converts.
+INVOICE_RESPONSE_WIRE_FORM = "codes"
+
+
+def party_id_wire_form(party_id):
+    """(unconfirmed) The text of a :class:`~.party.PartyId` as sent to eConnect (paths, queries, bodies)."""
+    if PATH_PARTY_ID_FORM == "letter":
+        return party_id.letter
+    if PATH_PARTY_ID_FORM == "iso6523":
+        return party_id.iso6523
+    return party_id.normal
+
+
+def _to_wire(value, table, what):
+    """Map a code or a name (any case) to the wire form chosen by INVOICE_RESPONSE_WIRE_FORM."""
+    text = str(value).strip()
+    names_by_lower = {name.lower(): code for code, name in table.items()}
+    code = text.upper() if text.upper() in table else names_by_lower.get(text.lower())
+    if code is None:
+        raise ValueError(f"Unknown invoice response {what}: {text!r}")
+    return table[code] if INVOICE_RESPONSE_WIRE_FORM == "names" else code
+
+
+def invoice_response_body(status, reasons=None, actions=None, note=None):
+    """(unconfirmed) Build the JSON body of an invoice response.
+
+    ``status`` is a code (``"AB"``) or a name (``"Acknowledge"``); ``reasons`` / ``actions`` map a
+    code or name to a free text. Unknown codes raise ``ValueError`` before anything is sent.
+    """
+    body = {"status": _to_wire(status, INVOICE_RESPONSE_STATUSES, "status")}
+    if reasons:
+        body["reasons"] = {
+            _to_wire(k, INVOICE_RESPONSE_REASONS, "reason"): "" if v is None else str(v)
+            for k, v in reasons.items()
+        }
+    if actions:
+        body["actions"] = {
+            _to_wire(k, INVOICE_RESPONSE_ACTIONS, "action"): "" if v is None else str(v)
+            for k, v in actions.items()
+        }
+    if note:
+        body["note"] = str(note)
+    return body
+
+
+def receiving_config_body(enabled, current=None):
+    """(unconfirmed) Build the PUT body of the Peppol participant configuration that switches
+    the ``invoices`` capability (receiving) on or off.
+
+    The write semantics of ``PUT /api/v1/peppol/config/party/{party}`` are not documented (reads
+    show ``"inherited"``, meaning on). Choice: read-modify-write. We send back the whole current
+    configuration (so a full-replace PUT loses nothing) with only ``capabilities.invoices.state``
+    set explicitly to ``"on"`` / ``"off"``. Other capabilities (``invoiceResponse``, ...) and the
+    business card are left exactly as read. Never DELETE the configuration: that unregisters the
+    party from Peppol altogether.
+    """
+    body = {k: v for k, v in (current or {}).items() if v is not None}
+    capabilities = dict(body.get(CAPABILITIES_KEY) or {})
+    invoices = dict(capabilities.get(CAPABILITY_INVOICES) or {})
+    invoices[CAPABILITY_STATE_KEY] = CAPABILITY_ON if enabled else CAPABILITY_OFF
+    capabilities[CAPABILITY_INVOICES] = invoices
+    body[CAPABILITIES_KEY] = capabilities
+    return body
+
+
+def receiving_enabled(config):
+    """(unconfirmed) Read the receiving switch from a participant configuration.
+
+    Returns True for ``"on"`` and ``"inherited"`` (reads show "inherited => on"), False for
+    ``"off"``, and None when the configuration does not mention the ``invoices`` capability.
+    """
+    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(CAPABILITY_INVOICES) or {}).get(
+        CAPABILITY_STATE_KEY
+    )
+    if state is None:
+        return None
+    return str(state).lower() in (CAPABILITY_ON, CAPABILITY_INHERITED)
