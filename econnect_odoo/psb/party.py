@@ -191,12 +191,14 @@ def _digits(length):
 def _stdnum(module, length=None, prefix=""):
     """Validate with a python-stdnum module, mapping its exceptions to our reasons."""
 
+    expected = f"{prefix} and {length} digits" if prefix else f"{length} digits"
+
     def validate(value):
         number = value[len(prefix) :] if prefix and value.startswith(prefix) else value
-        if length is not None and not number.isdigit():
-            raise InvalidPartyId("format", f"Expected {prefix}{length} digits.")
+        if length is not None and not (number.isdigit() and number.isascii()):
+            raise InvalidPartyId("format", f"Expected {expected}.")
         if length is not None and len(number) != length:
-            raise InvalidPartyId("length", f"Expected {prefix}{length} digits, got {len(number)}.")
+            raise InvalidPartyId("length", f"Expected {expected}, got {len(number)} digits.")
         try:
             module.validate(value)
         except InvalidChecksum as exc:
