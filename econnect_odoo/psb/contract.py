@@ -212,9 +212,12 @@ SEND_DOMAIN_ID_HEADER = False
 
 #: (unconfirmed) How invoice-response status, reasons and actions go on the wire: ``"codes"``
 #: (``{"status": "AB", "reasons": {"REF": ".."}}``, the contract's example) or ``"names"``
-#: (``{"status": "Acknowledge", "reasons": {"ReferencesIncorrect": ".."}}``, eConnect's 2025
-#: OpenAPI enum). Callers may pass either form; :func:`invoice_response_body` converts.
-INVOICE_RESPONSE_WIRE_FORM = "codes"
+#: (``{"status": "Acknowledge", "reasons": {"ReferencesIncorrect": ".."}}``). Choice: names, because
+#: eConnect's own OpenAPI file (2025, as seen in the client generated from it) declares the status
+#: as a string enum of names (``Acknowledge``, ``InProcess``, ...) and reasons/actions as objects with
+#: named properties (``NoIssue``, ``IssueNewInvoice``, ...), the codes only in descriptions.
+#: Callers may pass either form; :func:`invoice_response_body` converts.
+INVOICE_RESPONSE_WIRE_FORM = "names"
 
 
 def party_id_wire_form(party_id):
