@@ -1,0 +1,496 @@
+"""The PSB REST API routes (``/api/v1/...``) of the simulator."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from . import ids, ubl
+from .state import Hook, InvoiceResponse, PeppolConfig, capability_state
+from .wire import ApiError, Reply, empty_reply, json_reply, now_iso, parse_multipart
+
+DOCUMENT_ID_HEADER = "X-EConnect-DocumentId"
+MAX_DOCUMENT_ID_LENGTH = 256
+HOOK_ACTION_SCHEMES = ("http://", "https://", "mailto:", "mailfrom:")
+
+
+@dataclass
+class Context:
+    sim: object
+    method: str
+    segments: list  # decoded path segments after /api/v1/
+    query: dict
+    headers: object  # case-insensitive mapping
+    body: bytes
+    principal: object
+    entry: object  # reqlog.LoggedRequest
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def state(self):
+        return self.sim.state
+
+    def json_body(self):
+        try:
+            return json.loads(self.body.decode("utf-8")) if self.body.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "The request body is not valid JSON.") from None
+
+    def party(self, text, permission=None):
+        """Resolve a party path segment for this token: 403 ``API403`` when it may not use it."""
+        key = ids.key(text)
+        perms = self.principal.permissions_for(key) if key else None
+        if perms is None:
+            raise ApiError(403, "The party %r is not authorised for this user." % text, "API403")
+        if permission and not perms.get(permission):
+            raise ApiError(
+                403,
+                "The user lacks the permission %s for party %s." % (permission, ids.letter(key)),
+                "API403",
+            )
+        if self.sim.demo:
+            with self.state.lock:
+                self.state.demo_seen.setdefault(key, None)
+        self.entry.extra["party"] = key
+        return key
+
+    def document_id_header(self, generate=True):
+        value = (self.headers.get(DOCUMENT_ID_HEADER) or "").strip()
+        if not value:
+            if not generate:
+                return None
+            value = str(uuid.uuid4())
+        if len(value) > MAX_DOCUMENT_ID_LENGTH:
+            raise ApiError(
+                400, "%s is longer than %d characters." % (DOCUMENT_ID_HEADER, MAX_DOCUMENT_ID_LENGTH)
+            )
+        self.entry.document_id = value
+        return value
+
+
+# -- me ----------------------------------------------------------------------------------------
+def me_party(ctx):
+    principal, st = ctx.principal, ctx.state
+    keys = list(principal.parties)
+    if ctx.sim.demo:
+        with st.lock:
+            keys = list(dict.fromkeys(ctx.sim.demo_parties + keys + list(st.demo_seen)))
+    with st.lock:
+        return json_reply(
+            [
+                {"id": ids.letter(k), "name": st.name_of(k), "permissions": principal.permissions_for(k)}
+                for k in keys
+            ]
+        )
+
+
+# -- sales invoices ----------------------------------------------------------------------------
+def query_recipient(ctx, party):
+    ctx.party(party, "canSendDocument")
+    body = ctx.json_body()
+    if isinstance(body, str):
+        body = [body]
+    if not isinstance(body, list) or not body or not all(isinstance(c, str) for c in body):
+        raise ApiError(400, "The body must be a JSON array of receiver party ids.")
+    st = ctx.state
+    with st.lock:
+        for candidate in body:
+            key = ids.key(candidate)
+            participant = st.participants.get(key) if key else None
+            if participant is not None and participant.receiving:
+                return json_reply(participant.as_dict())
+        if ctx.sim.demo:
+            for candidate in body:
+                if ids.is_valid(candidate):
+                    key = ids.key(candidate)
+                    return json_reply(
+                        {"id": ids.letter(key), "channel": "peppol", "description": st.name_of(key)}
+                    )
+    raise ApiError(404, "None of the receivers %s was found on Peppol." % ", ".join(body), "API404")
+
+
+def send(ctx, party):
+    key = ctx.party(party, "canSendDocument")
+    document_id = ctx.document_id_header()
+    try:
+        parts = parse_multipart(ctx.headers.get("Content-Type"), ctx.body)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    file_part = next((p for p in parts if p.name == "file"), None)
+    if file_part is None:
+        names = ", ".join(repr(p.name) for p in parts) or "none"
+        raise ApiError(400, "The multipart request has no 'file' part (parts: %s)." % names)
+    try:
+        info = ubl.inspect_sent(file_part.data, ctx.sim.max_upload_bytes)
+    except ubl.UBLError as exc:
+        raise ApiError(400, "The document was refused: %s" % exc) from None
+    receiver_text = ctx.query.get("receiverId") or info.buyer_id
+    if ctx.query.get("receiverId") and ids.key(receiver_text) is None:
+        raise ApiError(400, "receiverId %r is not a party id." % receiver_text)
+    doc = ctx.sim.register_sent(
+        key, document_id, file_part.data, file_part.filename, receiver_text, ctx.query.get("channel"), info
+    )
+    if doc is None:
+        raise ApiError(409, "A document with id %r was already sent." % document_id, "API409")
+    return json_reply({"id": document_id})
+
+
+def sent_status(ctx, party, document_id):
+    key = ctx.party(party)
+    st = ctx.state
+    with st.lock:
+        doc = st.sent.get(document_id)
+        if doc is None or doc.party != key:
+            raise ApiError(404, "Sales invoice %r was not found." % document_id, "API404")
+        return json_reply([h.as_dict() for h in doc.history])
+
+
+# -- purchase invoices -------------------------------------------------------------------------
+def _inbox_document(ctx, key, document_id):
+    doc = ctx.state.received.get(document_id)
+    if doc is None or doc.party != key or doc.deleted:
+        raise ApiError(404, "Purchase document %r was not found." % document_id, "API404")
+    return doc
+
+
+def download(ctx, party, document_id):
+    key = ctx.party(party, "canReceiveDocument")
+    # targetFormat / targetDocumentTypeId are accepted and ignored: the original is returned.
+    with ctx.state.lock:
+        doc = _inbox_document(ctx, key, document_id)
+        doc.downloads += 1
+        xml = doc.xml
+    ctx.entry.document_id = document_id
+    return Reply(
+        200,
+        xml,
+        "application/xml",
+        {"Content-Disposition": 'attachment; filename="%s.xml"' % document_id.replace('"', "")},
+    )
+
+
+def delete_purchase(ctx, party, document_id):
+    key = ctx.party(party, "canRemoveDocument")
+    with ctx.state.lock:
+        _inbox_document(ctx, key, document_id).deleted = True
+    ctx.entry.document_id = document_id
+    return empty_reply()
+
+
+def _codes(value, normalize, what):
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        value = dict.fromkeys(value, "")
+    if not isinstance(value, dict):
+        raise ApiError(400, "%s must be an object of code: text." % what)
+    out = {}
+    for name, text in value.items():
+        code = normalize(name)
+        if code is None:
+            raise ApiError(400, "Unknown %s %r." % (what[:-1] if what.endswith("s") else what, name))
+        out[code] = "" if text is None else str(text)
+    return out
+
+
+def invoice_response(ctx, party, document_id):
+    key = ctx.party(party, "canChangeDocumentStatus")
+    body = ctx.json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object {status, reasons, actions, note}.")
+    code = ubl.normalize_status(body.get("status"))
+    if code is None:
+        raise ApiError(
+            400,
+            "Invalid status %r; expected one of %s." % (body.get("status"), ", ".join(ubl.RESPONSE_STATUSES)),
+        )
+    reasons = _codes(body.get("reasons"), ubl.normalize_reason, "reasons")
+    actions = _codes(body.get("actions"), ubl.normalize_action, "actions")
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "note must be text.")
+    response_id = ctx.document_id_header()
+    st = ctx.state
+    with st.lock:
+        doc = _inbox_document(ctx, key, document_id)
+        if doc.kind != "invoice":
+            raise ApiError(400, "Document %r is not an invoice." % document_id)
+        if response_id in st.responses:
+            raise ApiError(409, "A document with id %r was already sent." % response_id, "API409")
+        info = ubl.inspect_lenient(doc.xml)
+        xml = ubl.application_response(
+            response_id,
+            code,
+            getattr(info, "number", None) or document_id,
+            sender_id=key,
+            receiver_id=doc.sender or "0106:00000000",
+            sender_name=st.name_of(key),
+            receiver_name=st.name_of(doc.sender) if doc.sender else None,
+            reasons=reasons,
+            actions=actions,
+            note=note,
+            document_type_code="381" if getattr(info, "root", "") == "CreditNote" else "380",
+        )
+        response = InvoiceResponse(response_id, key, document_id, code, reasons, actions, note, xml, body)
+        st.responses[response_id] = response
+        doc.responses.append(response)
+        sender = doc.sender
+        loop_back = sender is not None and document_id in st.sent and st.sent[document_id].party == sender
+    if ctx.sim.loopback and loop_back:
+        ctx.sim.scheduler.call_later(
+            ctx.sim.delivery_delay,
+            ctx.sim.inject_invoice_response,
+            sender,
+            document_id,
+            code,
+            reasons,
+            actions,
+            note,
+            None,
+            key,
+        )
+    return json_reply({"id": response_id})
+
+
+# -- Peppol participant configuration -----------------------------------------------------------
+def config_list(ctx):
+    st = ctx.state
+    with st.lock:
+        keys = [k for k in st.peppol_configs if ctx.principal.permissions_for(k) is not None]
+    return json_reply([{"id": ids.letter(k)} for k in keys])
+
+
+def config_get(ctx, party):
+    key = ctx.party(party)
+    st = ctx.state
+    with st.lock:
+        if key in st.unregistered:
+            raise ApiError(404, "The party %s is not registered on Peppol." % ids.letter(key), "API404")
+        return json_reply(st.render_config(key))
+
+
+def _clean_entry(name, value, what):
+    if isinstance(value, str):
+        value = {"state": value}
+    if not isinstance(value, dict):
+        raise ApiError(400, "%s %r must be an object." % (what, name))
+    stored = {k: v for k, v in value.items() if k != "description"}
+    if "state" in stored:
+        state = capability_state(stored["state"])
+        if state is None:
+            raise ApiError(
+                400, "%s %r: state must be on, off or inherited (got %r)." % (what, name, stored["state"])
+            )
+        stored["state"] = state
+    return stored
+
+
+def config_put(ctx, party):
+    key = ctx.party(party)
+    st = ctx.state
+    with st.lock:
+        refusal = st.config_refusals.get(key)
+    if refusal is not None:
+        status, code, message = refusal
+        raise ApiError(status, message, code)
+    body = ctx.json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object {capabilities, businessCard}.")
+    capabilities = body.get("capabilities") or {}
+    card = body.get("businessCard") or {}
+    if not isinstance(capabilities, dict) or not isinstance(card, dict):
+        raise ApiError(400, "capabilities and businessCard must be objects.")
+    new_caps = {name: _clean_entry(name, value, "Capability") for name, value in capabilities.items()}
+    new_card = {}
+    for name, value in card.items():
+        if name == "state":
+            state = capability_state(value)
+            if state is None:
+                raise ApiError(400, "businessCard state must be on, off or inherited (got %r)." % (value,))
+            new_card[name] = state
+        else:
+            new_card[name] = _clean_entry(name, value, "Business card property")
+    with st.lock:
+        config = st.peppol_configs.get(key)
+        if config is None:
+            config = st.peppol_configs[key] = PeppolConfig(key, created_on=now_iso())
+        for name, value in new_caps.items():
+            config.capabilities.setdefault(name, {}).update(value)
+        for name, value in new_card.items():
+            if isinstance(value, dict):
+                config.business_card.setdefault(name, {}).update(value)
+            else:
+                config.business_card[name] = value
+        config.changed_on = now_iso()
+        st.unregistered.discard(key)
+        st.config_writes.append({"partyId": ids.letter(key), "body": body, "time": now_iso()})
+        ctx.sim._sync_registration(key)
+        return json_reply(st.render_config(key))
+
+
+def config_delete(ctx, party):
+    key = ctx.party(party)
+    st = ctx.state
+    with st.lock:
+        st.config_deletions.append(
+            {"partyId": ids.letter(key), "time": now_iso(), "subject": ctx.principal.subject}
+        )
+        st.peppol_configs.pop(key, None)
+        st.unregistered.add(key)
+        ctx.sim._sync_registration(key)
+    return empty_reply()
+
+
+# -- hooks -------------------------------------------------------------------------------------
+def _scope(ctx, party):
+    if party is not None:
+        return ctx.party(party, "canManageHook")
+    principal = ctx.principal
+    if (
+        principal.demo
+        or principal.kind == "client"
+        or any(perms.get("canManageHook") for perms in principal.parties.values())
+    ):
+        return None
+    raise ApiError(403, "The user may not manage environment hooks.", "API403")
+
+
+def hooks_list(ctx, party=None):
+    scope = _scope(ctx, party)
+    with ctx.state.lock:
+        return json_reply([h.as_dict() for h in ctx.state.hooks_for(scope)])
+
+
+def _string_list(value, what):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [t.strip() for t in value.split(",") if t.strip()]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ApiError(400, "%s must be a list of strings." % what)
+    return value
+
+
+def hooks_put(ctx, party=None):
+    scope = _scope(ctx, party)
+    body = ctx.json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a hook object {id?, name, action, topics, isActive}.")
+    action = body.get("action")
+    if not isinstance(action, str) or not action.strip():
+        raise ApiError(400, "The hook needs an action (a URL, optionally followed by #secret).")
+    action = action.strip()
+    if not action.lower().startswith(HOOK_ACTION_SCHEMES):
+        raise ApiError(400, "The hook action must start with http://, https://, mailto: or mailfrom:.")
+    if "$token$" in action:
+        action = action.replace("$token$", uuid.uuid4().hex[:12])
+    topics = _string_list(body.get("topics"), "topics")
+    publish_topics = _string_list(body.get("publishTopics"), "publishTopics")
+    is_active = body.get("isActive", True)
+    if not isinstance(is_active, bool):
+        raise ApiError(400, "isActive must be true or false.")
+    name = body.get("name") or ""
+    if not isinstance(name, str):
+        raise ApiError(400, "name must be text.")
+    hook_id = body.get("id")
+    if hook_id is not None and not isinstance(hook_id, str | int):
+        raise ApiError(400, "id must be text.")
+    hook_id = str(hook_id).strip() if hook_id not in (None, "") else None
+    st = ctx.state
+    with st.lock:
+        existing = st.hooks.get(hook_id) if hook_id else None
+        if existing is not None and existing.party != scope:
+            raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
+        hook = Hook(
+            hook_id or str(uuid.uuid4()),
+            scope,
+            action,
+            name,
+            topics,
+            is_active,
+            body.get("filter"),
+            publish_topics,
+            created_on=existing.created_on if existing else now_iso(),
+        )
+        st.hooks[hook.id] = hook
+        return json_reply(hook.as_dict())
+
+
+def hooks_delete(ctx, hook_id, party=None):
+    scope = _scope(ctx, party)
+    st = ctx.state
+    with st.lock:
+        hook = st.hooks.get(hook_id)
+        if hook is None or hook.party != scope:
+            raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
+        del st.hooks[hook_id]
+    return empty_reply()
+
+
+def hooks_ping(ctx, party=None):
+    scope = _scope(ctx, party)
+    ctx.sim.ping(scope)
+    return json_reply({"id": ids.letter(scope) if scope else None})
+
+
+# -- routing -----------------------------------------------------------------------------------
+# (pattern, {method: handler}); "{}" segments are passed to the handler in order.
+ROUTES = [
+    (("me", "party"), {"GET": me_party}),
+    (("hook",), {"GET": hooks_list, "PUT": hooks_put}),
+    (("hook", "ping"), {"GET": hooks_ping, "DELETE": lambda ctx: hooks_delete(ctx, "ping")}),
+    (("hook", "{}"), {"DELETE": hooks_delete}),
+    (("peppol", "config", "party"), {"GET": config_list}),
+    (("peppol", "config", "party", "{}"), {"GET": config_get, "PUT": config_put, "DELETE": config_delete}),
+    (("{}", "salesInvoice", "queryRecipientParty"), {"POST": query_recipient}),
+    (("{}", "salesInvoice", "send"), {"POST": send}),
+    (("{}", "salesInvoice", "{}", "status"), {"GET": sent_status}),
+    (("{}", "purchaseInvoice", "{}", "download"), {"GET": download}),
+    (("{}", "purchaseInvoice", "{}", "response"), {"POST": invoice_response}),
+    (("{}", "purchaseInvoice", "{}"), {"DELETE": delete_purchase}),
+    (("{}", "hook"), {"GET": lambda ctx, p: hooks_list(ctx, p), "PUT": lambda ctx, p: hooks_put(ctx, p)}),
+    (
+        ("{}", "hook", "ping"),
+        {"GET": lambda ctx, p: hooks_ping(ctx, p), "DELETE": lambda ctx, p: hooks_delete(ctx, "ping", p)},
+    ),
+    (("{}", "hook", "{}"), {"DELETE": lambda ctx, p, h: hooks_delete(ctx, h, p)}),
+]
+
+
+def _match(pattern, segments):
+    if len(pattern) != len(segments):
+        return None
+    args = []
+    for want, got in zip(pattern, segments, strict=True):
+        if want == "{}":
+            if not got:
+                return None
+            args.append(got)
+        elif want.lower() != got.lower():
+            return None
+    return args
+
+
+def resolve(segments):
+    """``(handlers, args)`` for a path, or ``(None, None)``. Literal routes win over placeholders."""
+    for pattern, handlers in ROUTES:
+        args = _match(pattern, segments)
+        if args is not None:
+            return handlers, args
+    return None, None
+
+
+def dispatch(ctx):
+    handlers, args = resolve(ctx.segments)
+    if handlers is None:
+        raise ApiError(404, "No API route %s /api/v1/%s." % (ctx.method, "/".join(ctx.segments)), "API404")
+    handler = handlers.get(ctx.method)
+    if handler is None:
+        raise ApiError(
+            405,
+            "Method %s is not allowed here." % ctx.method,
+            "API405",
+            {"Allow": ", ".join(sorted(handlers))},
+        )
+    return handler(ctx, *args)
