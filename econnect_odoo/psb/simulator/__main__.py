@@ -25,9 +25,7 @@ def build_parser():
     parser.add_argument("--port", type=int, default=8070, help="port (default 8070; 0 = any free port)")
     parser.add_argument("--demo", action="store_true", help="accept any credentials and any party")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
-    parser.add_argument(
-        "--delivery-delay", type=float, default=0.05, help="seconds until a send is delivered"
-    )
+    parser.add_argument("--delivery-delay", type=float, default=0.05, help="seconds until a send is delivered")
     parser.add_argument("--token-lifetime", type=float, default=3600, help="access token lifetime (s)")
     parser.add_argument(
         "--client",

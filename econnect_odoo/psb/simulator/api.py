@@ -60,9 +60,7 @@ class Context:
                 return None
             value = str(uuid.uuid4())
         if len(value) > MAX_DOCUMENT_ID_LENGTH:
-            raise ApiError(
-                400, "%s is longer than %d characters." % (DOCUMENT_ID_HEADER, MAX_DOCUMENT_ID_LENGTH)
-            )
+            raise ApiError(400, "%s is longer than %d characters." % (DOCUMENT_ID_HEADER, MAX_DOCUMENT_ID_LENGTH))
         self.entry.document_id = value
         return value
 
@@ -76,10 +74,7 @@ def me_party(ctx):
             keys = list(dict.fromkeys(ctx.sim.demo_parties + keys + list(st.demo_seen)))
     with st.lock:
         return json_reply(
-            [
-                {"id": ids.letter(k), "name": st.name_of(k), "permissions": principal.permissions_for(k)}
-                for k in keys
-            ]
+            [{"id": ids.letter(k), "name": st.name_of(k), "permissions": principal.permissions_for(k)} for k in keys]
         )
 
 
@@ -102,9 +97,7 @@ def query_recipient(ctx, party):
             for candidate in body:
                 if ids.is_valid(candidate):
                     key = ids.key(candidate)
-                    return json_reply(
-                        {"id": ids.letter(key), "channel": "peppol", "description": st.name_of(key)}
-                    )
+                    return json_reply({"id": ids.letter(key), "channel": "peppol", "description": st.name_of(key)})
     raise ApiError(404, "None of the receivers %s was found on Peppol." % ", ".join(body), "API404")
 
 
@@ -270,18 +263,18 @@ def config_get(ctx, party):
         return json_reply(st.render_config(key))
 
 
-def _clean_entry(name, value, what):
-    if isinstance(value, str):
-        value = {"state": value}
+def _clean_entry(name, value, what, plain_key="state"):
+    """A capability (``"on"`` or ``{"state": "on"}``) or a business card property (``"text"`` or
+    ``{"state": "on", "value": "text"}``) as stored."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        value = {plain_key: value}
     if not isinstance(value, dict):
         raise ApiError(400, "%s %r must be an object." % (what, name))
     stored = {k: v for k, v in value.items() if k != "description"}
     if "state" in stored:
         state = capability_state(stored["state"])
         if state is None:
-            raise ApiError(
-                400, "%s %r: state must be on, off or inherited (got %r)." % (what, name, stored["state"])
-            )
+            raise ApiError(400, "%s %r: state must be on, off or inherited (got %r)." % (what, name, stored["state"]))
         stored["state"] = state
     return stored
 
@@ -310,7 +303,7 @@ def config_put(ctx, party):
                 raise ApiError(400, "businessCard state must be on, off or inherited (got %r)." % (value,))
             new_card[name] = state
         else:
-            new_card[name] = _clean_entry(name, value, "Business card property")
+            new_card[name] = _clean_entry(name, value, "Business card property", plain_key="value")
     with st.lock:
         config = st.peppol_configs.get(key)
         if config is None:
@@ -333,9 +326,7 @@ def config_delete(ctx, party):
     key = ctx.party(party)
     st = ctx.state
     with st.lock:
-        st.config_deletions.append(
-            {"partyId": ids.letter(key), "time": now_iso(), "subject": ctx.principal.subject}
-        )
+        st.config_deletions.append({"partyId": ids.letter(key), "time": now_iso(), "subject": ctx.principal.subject})
         st.peppol_configs.pop(key, None)
         st.unregistered.add(key)
         ctx.sim._sync_registration(key)

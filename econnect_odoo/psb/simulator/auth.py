@@ -114,9 +114,7 @@ class Auth:
     def token_endpoint(self, headers, body):
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
-            return _oauth_error(
-                "invalid_request", "The token request must be application/x-www-form-urlencoded."
-            )
+            return _oauth_error("invalid_request", "The token request must be application/x-www-form-urlencoded.")
         try:
             form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
@@ -139,9 +137,7 @@ class Auth:
         with self._lock:
             client = self.clients.get(client_id or "")
             client_ok = self.demo and bool(client_id)
-            if client is not None and secrets.compare_digest(
-                client.secret.encode(), (client_secret or "").encode()
-            ):
+            if client is not None and secrets.compare_digest(client.secret.encode(), (client_secret or "").encode()):
                 client_ok = True
         if not client_ok:
             if basic:

@@ -314,9 +314,7 @@ def handle(sim, method, segments, query, headers, body):
         return json_reply({"ok": True})
 
     if head == "hooks" and method == "GET":
-        return json_reply(
-            [dict(h.as_dict(), partyId=ids.letter(h.party) if h.party else None) for h in sim.hooks]
-        )
+        return json_reply([dict(h.as_dict(), partyId=ids.letter(h.party) if h.party else None) for h in sim.hooks])
 
     if head == "webhooks":
         if arg is None and method == "GET":
@@ -333,9 +331,7 @@ def handle(sim, method, segments, query, headers, body):
         if arg == "wait" and method == "POST":
             data = _body(req)
             try:
-                found = sim.wait_for_deliveries(
-                    data.get("count"), float(data.get("timeout", 5)), data.get("topic")
-                )
+                found = sim.wait_for_deliveries(data.get("count"), float(data.get("timeout", 5)), data.get("topic"))
             except TimeoutError as exc:
                 raise ApiError(408, str(exc)) from None
             return json_reply([_delivery_dict(d) for d in found])
@@ -344,14 +340,10 @@ def handle(sim, method, segments, query, headers, body):
         data = _body(req)
         if head == "users":
             _need(data, "username", "password")
-            _value_error(
-                sim.add_user, data["username"], data["password"], data.get("parties"), data.get("names")
-            )
+            _value_error(sim.add_user, data["username"], data["password"], data.get("parties"), data.get("names"))
         else:
             _need(data, "clientId", "secret")
-            _value_error(
-                sim.add_client, data["clientId"], data["secret"], data.get("parties"), data.get("names")
-            )
+            _value_error(sim.add_client, data["clientId"], data["secret"], data.get("parties"), data.get("names"))
         return json_reply({"ok": True})
 
     if head == "demo-parties" and method == "POST":
@@ -363,9 +355,7 @@ def handle(sim, method, segments, query, headers, body):
     if head == "peppol-config" and method == "GET":
         with st.lock:
             configs = {ids.letter(k): st.render_config(k) for k in st.peppol_configs}
-        return json_reply(
-            {"configs": configs, "writes": sim.config_writes, "deletions": sim.config_deletions}
-        )
+        return json_reply({"configs": configs, "writes": sim.config_writes, "deletions": sim.config_deletions})
 
     if head == "config-refusals":
         if method == "POST":
@@ -383,6 +373,4 @@ def handle(sim, method, segments, query, headers, body):
             _value_error(sim.allow_config_changes, arg)
             return empty_reply()
 
-    raise ApiError(
-        404, "No control route %s /_sim/%s." % (method, route + ("/" + "/".join(rest) if rest else ""))
-    )
+    raise ApiError(404, "No control route %s /_sim/%s." % (method, route + ("/" + "/".join(rest) if rest else "")))

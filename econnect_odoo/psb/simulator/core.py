@@ -274,6 +274,16 @@ class PSBSimulator:
             self.state.unregistered.discard(key)
             self._sync_registration(key)
 
+    @property
+    def inherited_format(self):
+        """How reads show an inherited capability state: ``"inherited => {}"`` (default, as eConnect
+        shows it: ``"inherited => on"``) or ``"inherited"``."""
+        return self.state.inherited_format
+
+    @inherited_format.setter
+    def inherited_format(self, value):
+        self.state.inherited_format = value
+
     def peppol_config(self, party_id):
         """The configuration as ``GET`` shows it."""
         with self.state.lock:
@@ -423,11 +433,7 @@ class PSBSimulator:
         key = ids.require_key(party_id)
         xml = xml_bytes.encode("utf-8") if isinstance(xml_bytes, str) else bytes(xml_bytes)
         info = ubl.inspect_lenient(xml)
-        sender = (
-            ids.key(sender_id)
-            if sender_id
-            else (ids.key(info.seller_id) if info and info.seller_id else None)
-        )
+        sender = ids.key(sender_id) if sender_id else (ids.key(info.seller_id) if info and info.seller_id else None)
         document_id = document_id or str(uuid.uuid4())
         doc_type = info.document_type_id if info else None
         with self.state.lock:
@@ -515,9 +521,7 @@ class PSBSimulator:
         return response_id
 
     # -- events --------------------------------------------------------------------------------
-    def emit_event(
-        self, party_id, topic, document_id=None, message="", details=None, response_document_id=None
-    ):
+    def emit_event(self, party_id, topic, document_id=None, message="", details=None, response_document_id=None):
         """Fire any event (error topics included) to the party's and the environment's matching hooks."""
         key = ids.require_key(party_id)
         merged = self._details(None, key, None)
@@ -617,7 +621,5 @@ class PSBSimulator:
     def requests_to(self, path_contains, method=None):
         """Logged requests whose path contains ``path_contains`` (and of ``method``)."""
         return [
-            r
-            for r in self.log.snapshot()
-            if path_contains in r.path and (method is None or r.method == method.upper())
+            r for r in self.log.snapshot() if path_contains in r.path and (method is None or r.method == method.upper())
         ]

@@ -101,9 +101,7 @@ class Faults:
         if kind == FAIL:
             return self.fail_next(n, status=params.get("status", 503), path_contains=path_contains)
         if kind == RATE_LIMIT:
-            return self.rate_limit_next(
-                n, retry_after=params.get("retry_after", 1), path_contains=path_contains
-            )
+            return self.rate_limit_next(n, retry_after=params.get("retry_after", 1), path_contains=path_contains)
         if kind == SLOW:
             return self.slow_next(n, seconds=params.get("seconds", 2.0), path_contains=path_contains)
         if kind == DROP:

@@ -285,6 +285,9 @@ class State:
         self.config_deletions = []  # [{"partyId", "time", "subject"}]
         self.config_writes = []  # [{"partyId", "body", "time"}]
         self.demo_seen = {}  # key -> None (ordered set) of parties used in demo mode
+        #: how a read shows an inherited state: "{}" is the resolved default ("inherited => on", as
+        #: eConnect shows it); set to "inherited" for the bare form
+        self.inherited_format = "inherited => {}"
 
     # -- hooks ---------------------------------------------------------------------------------
     def hooks_for(self, party_key):
@@ -292,9 +295,7 @@ class State:
         return [h for h in self.hooks.values() if h.party == party_key]
 
     def hooks_for_event(self, party_key, topic):
-        return [
-            h for h in self.hooks.values() if (h.party is None or h.party == party_key) and h.wants(topic)
-        ]
+        return [h for h in self.hooks.values() if (h.party is None or h.party == party_key) and h.wants(topic)]
 
     # -- names ---------------------------------------------------------------------------------
     def name_of(self, key):
@@ -307,13 +308,11 @@ class State:
     def render_config(self, key):
         config = self.peppol_configs.get(key) or PeppolConfig(key)
         capabilities = {}
-        for name in list(DEFAULT_CAPABILITIES) + [
-            k for k in config.capabilities if k not in DEFAULT_CAPABILITIES
-        ]:
+        for name in list(DEFAULT_CAPABILITIES) + [k for k in config.capabilities if k not in DEFAULT_CAPABILITIES]:
             default, description = DEFAULT_CAPABILITIES.get(name, ("off", ""))
             stored = dict(config.capabilities.get(name) or {})
             state = stored.get("state") or "inherited"
-            stored["state"] = "inherited => %s" % default if state == "inherited" else state
+            stored["state"] = self.inherited_format.format(default) if state == "inherited" else state
             stored.setdefault("description", description)
             capabilities[name] = stored
         card = {}
@@ -321,7 +320,7 @@ class State:
         for prop, description in BUSINESS_CARD_PROPERTIES.items():
             stored = dict(config.business_card.get(prop) or {})
             state = stored.get("state") or "inherited"
-            stored["state"] = "inherited => on" if state == "inherited" else state
+            stored["state"] = self.inherited_format.format("on") if state == "inherited" else state
             if "value" not in stored:
                 stored["value"] = name if prop == "names" else ""
             stored.setdefault("description", description)
@@ -330,7 +329,7 @@ class State:
             if prop not in card and prop != "state":
                 card[prop] = stored
         card_state = config.business_card.get("state") or "inherited"
-        card["state"] = "inherited => on" if card_state == "inherited" else card_state
+        card["state"] = self.inherited_format.format("on") if card_state == "inherited" else card_state
         return {
             "id": ids.letter(key),
             "capabilities": capabilities,

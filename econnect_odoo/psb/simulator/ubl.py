@@ -164,13 +164,9 @@ def _info(root):
         buyer_endpoint=buyer_value,
         seller_scheme=seller_scheme,
         seller_endpoint=seller_value,
-        buyer_name=_text(
-            root, "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"
-        )
+        buyer_name=_text(root, "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
         or _text(root, "cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name"),
-        seller_name=_text(
-            root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"
-        )
+        seller_name=_text(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
         or _text(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name"),
     )
 
@@ -181,8 +177,7 @@ def inspect_sent(data, max_bytes=DEFAULT_MAX_BYTES):
     qname = etree.QName(root)
     if ROOTS.get(qname.namespace) != qname.localname:
         raise UBLError(
-            "The root element {%s}%s is not a UBL 2.1 Invoice or CreditNote."
-            % (qname.namespace or "", qname.localname)
+            "The root element {%s}%s is not a UBL 2.1 Invoice or CreditNote." % (qname.namespace or "", qname.localname)
         )
     info = _info(root)
     node = root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NSMAP)

@@ -275,9 +275,7 @@ class WebhookDispatcher:
 
     def _post(self, url, body, headers):
         parts = urlsplit(url)
-        connection_class = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
+        connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         connection = connection_class(parts.hostname, parts.port, timeout=self.timeout)
         target = parts.path or "/"
         if parts.query:

@@ -107,9 +107,7 @@ def parse_multipart(content_type, body):
     """Parse a ``multipart/form-data`` body into a list of :class:`Part` (raises ``ValueError``)."""
     header = _header_params(content_type or "")
     if header.get_content_type() != "multipart/form-data":
-        raise ValueError(
-            "The request is not multipart/form-data (Content-Type: %s)." % (content_type or "none")
-        )
+        raise ValueError("The request is not multipart/form-data (Content-Type: %s)." % (content_type or "none"))
     boundary = header.get_param("boundary")
     if not boundary:
         raise ValueError("The multipart Content-Type has no boundary.")
