@@ -1,0 +1,562 @@
+"""PSBClient against the PSB simulator over real HTTP: every API call, token handling, URLs."""
+
+import json
+import threading
+import uuid
+
+import pytest
+import requests
+
+from psb import contract
+from psb.client import PSBClient, validate_base_url
+from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError
+from psb.party import PartyId
+from psb.simulator import PSBSimulator
+
+OWN = "0106:12345678"
+OWN_LETTER = "NL:KVK:12345678"
+OWN_ENCODED = "NL%3AKVK%3A12345678"
+BUYER = "0106:87654321"
+PERMISSIONS = {
+    "canSendDocument": True,
+    "canReceiveDocument": True,
+    "canRemoveDocument": True,
+    "canManageHook": True,
+    "canChangeDocumentStatus": True,
+}
+XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+         xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+         xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
+  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>
+  <cbc:ID>INV-1</cbc:ID>
+  <cbc:IssueDate>2025-03-14</cbc:IssueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cac:AccountingSupplierParty><cac:Party>
+    <cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>
+    <cac:PartyLegalEntity><cbc:RegistrationName>Seller BV</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty><cac:Party>
+    <cbc:EndpointID schemeID="0106">87654321</cbc:EndpointID>
+    <cac:PartyLegalEntity><cbc:RegistrationName>Buyer BV</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingCustomerParty>
+  <cac:LegalMonetaryTotal>
+    <cbc:PayableAmount currencyID="EUR">121.00</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+</Invoice>
+"""
+
+
+class FakeTime:
+    """Injectable clock and sleep: sleeping advances the clock instantly."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def sim():
+    with PSBSimulator() as simulator:
+        simulator.add_client("cid", "csecret")
+        simulator.add_user("user", "pw", parties={OWN: dict(PERMISSIONS)}, names={OWN: "Seller BV"})
+        simulator.add_participant(BUYER, name="Buyer BV")
+        yield simulator
+
+
+@pytest.fixture
+def fake_time():
+    return FakeTime()
+
+
+@pytest.fixture
+def client(sim, fake_time):
+    with PSBClient(
+        api_url=sim.api_url,
+        identity_url=sim.identity_url,
+        client_id="cid",
+        client_secret="csecret",
+        username="user",
+        password="pw",
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    ) as psb:
+        yield psb
+
+
+def token_requests(sim):
+    return [r for r in sim.requests if r.path.endswith(contract.TOKEN_PATH)]
+
+
+def api_requests(sim):
+    return [r for r in sim.requests if r.path.startswith(contract.API_PREFIX)]
+
+
+def header(request, name):
+    for key, value in request.headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+# -- token -----------------------------------------------------------------------------------------
+def test_fetch_token_password_grant(sim, client):
+    token = client.fetch_token()
+    assert isinstance(token, str)
+    assert token
+    (request,) = token_requests(sim)
+    assert request.method == "POST"
+    form = dict(p.split("=", 1) for p in request.body.decode().split("&"))
+    assert form["grant_type"] == "password"
+    assert form["username"] == "user"
+    assert form["client_id"] == "cid"
+    assert form["scope"] == "ap"
+    assert "password" in form
+    assert "client_secret" in form
+    assert header(request, "Accept") == "application/json"
+    assert header(request, "Content-Type").startswith("application/x-www-form-urlencoded")
+    assert header(request, "Authorization") is None
+
+
+def test_client_credentials_grant_without_username(sim, fake_time):
+    with PSBClient(sim.api_url, sim.identity_url, "cid", "csecret", clock=fake_time.clock) as psb:
+        psb.fetch_token()
+    (request,) = token_requests(sim)
+    form = dict(p.split("=", 1) for p in request.body.decode().split("&"))
+    assert form["grant_type"] == "client_credentials"
+    assert "username" not in form
+    assert form["scope"] == "ap"
+
+
+def test_token_is_cached_and_renewed_before_expiry(sim, client, fake_time):
+    sim.token_lifetime = 3600
+    client.get_my_parties()
+    client.get_my_parties()
+    assert len(token_requests(sim)) == 1
+    fake_time.now += 3600 - 61  # still valid: renewed 60 s before expiry
+    client.get_my_parties()
+    assert len(token_requests(sim)) == 1
+    fake_time.now += 2  # now within the last 60 s
+    client.get_my_parties()
+    assert len(token_requests(sim)) == 2
+
+
+def test_every_api_call_carries_bearer_and_accept(sim, client):
+    client.get_my_parties()
+    (request,) = api_requests(sim)
+    assert header(request, "Authorization").startswith("Bearer ")
+    assert header(request, "Accept") == "application/json"
+    assert header(request, "Subscription-Key") is None
+    assert header(request, contract.HEADER_DOMAIN_ID) is None
+
+
+def test_subscription_key_only_when_set(sim, fake_time):
+    with PSBClient(
+        sim.api_url, sim.identity_url, "cid", "csecret", "user", "pw", subscription_key="sub-key"
+    ) as psb:
+        psb.get_my_parties()
+    (request,) = api_requests(sim)
+    assert header(request, "Subscription-Key") is not None  # the simulator logs it redacted
+
+
+def test_renews_once_on_401(sim, client):
+    client.get_my_parties()
+    sim.faults.expire_tokens()
+    parties = client.get_my_parties()
+    assert parties
+    assert len(token_requests(sim)) == 2
+    statuses = [r.status for r in api_requests(sim)]
+    assert statuses == [200, 401, 200]
+
+
+def test_401_after_renewal_is_authentication_error(sim, client):
+    client.get_my_parties()
+    sim.faults.fail_next(2, status=401, path_contains="/me/party")
+    with pytest.raises(AuthenticationError) as info:
+        client.get_my_parties()
+    assert info.value.kind == "authentication"
+    assert info.value.status == 401
+    assert len(token_requests(sim)) == 2
+
+
+def test_wrong_credentials_raise_authentication_error(sim, fake_time):
+    wrong_password = PSBClient(sim.api_url, sim.identity_url, "cid", "csecret", "user", "wrong")
+    with wrong_password as psb, pytest.raises(AuthenticationError):
+        psb.get_my_parties()
+    with (
+        PSBClient(sim.api_url, sim.identity_url, "cid", "bad-secret") as psb,
+        pytest.raises(AuthenticationError),
+    ):
+        psb.fetch_token()
+    assert not api_requests(sim)
+
+
+def test_token_is_thread_safe(sim, client):
+    errors = []
+
+    def work():
+        try:
+            client.get_my_parties()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(token_requests(sim)) == 1
+    assert len(api_requests(sim)) == 12
+
+
+# -- calls -----------------------------------------------------------------------------------------
+def test_get_my_parties(client):
+    parties = client.get_my_parties()
+    assert isinstance(parties, list)
+    (party,) = parties
+    assert PartyId.parse(party["id"], validate=False) == PartyId.parse(OWN)
+    assert party["permissions"]["canSendDocument"] is True
+
+
+def test_query_recipient_party_found(sim, client):
+    answer = client.query_recipient_party(OWN, ["0106:11111111", PartyId.parse(BUYER)])
+    assert PartyId.parse(answer["id"], validate=False) == PartyId.parse(BUYER)
+    request = api_requests(sim)[-1]
+    assert request.method == "POST"
+    assert request.raw_path.startswith(f"/api/v1/{OWN_ENCODED}/salesInvoice/queryRecipientParty")
+    assert request.json() == ["NL:KVK:11111111", "NL:KVK:87654321"]
+    assert header(request, "Content-Type").startswith("application/json")
+
+
+def test_query_recipient_party_not_found(sim, client):
+    with pytest.raises(NotFoundError) as info:
+        client.query_recipient_party(OWN, ["0106:11111111"])
+    assert info.value.kind == "not_found"
+    assert info.value.status == 404
+    assert info.value.code == "API404"
+
+
+def test_send_invoice(sim, client):
+    document_id = str(uuid.uuid4())
+    answer = client.send_invoice(OWN, XML, document_id)
+    assert answer["id"] == document_id
+    assert document_id in sim.sent_documents
+    request = api_requests(sim)[-1]
+    assert request.method == "POST"
+    assert request.raw_path == f"/api/v1/{OWN_ENCODED}/salesInvoice/send"
+    assert header(request, "X-EConnect-DocumentId") == document_id
+    content_type = header(request, "Content-Type")
+    assert content_type.startswith("multipart/form-data")
+    assert b'name="file"; filename="invoice.xml"' in request.body
+    assert XML in request.body
+    assert request.query == {}
+
+
+def test_send_invoice_with_receiver_and_channel(sim, client):
+    document_id = str(uuid.uuid4())
+    client.send_invoice(
+        PartyId.parse(OWN),
+        XML.decode(),
+        document_id,
+        filename="INV-1.xml",
+        receiver_id=BUYER,
+        channel="peppol",
+    )
+    request = api_requests(sim)[-1]
+    assert request.query == {"receiverId": "NL:KVK:87654321", "channel": "peppol"}
+    assert b'filename="INV-1.xml"' in request.body
+
+
+def test_send_same_document_twice_is_already_sent(sim, client):
+    document_id = str(uuid.uuid4())
+    client.send_invoice(OWN, XML, document_id)
+    with pytest.raises(AlreadySentError) as info:
+        client.send_invoice(OWN, XML, document_id)
+    assert info.value.status == 409
+    assert info.value.kind == "already_sent"
+    assert info.value.after_retry is False
+
+
+def test_send_rejects_bad_arguments_before_any_request(sim, client):
+    for document_id in ("", None, "x" * 257):
+        with pytest.raises(ValueError):
+            client.send_invoice(OWN, XML, document_id)
+    with pytest.raises(ValueError):
+        client.send_invoice(OWN, b"", str(uuid.uuid4()))
+    with pytest.raises(ValueError):
+        client.send_invoice("garbage", XML, str(uuid.uuid4()))
+    assert not sim.requests
+
+
+def test_get_sent_status(sim, client):
+    document_id = str(uuid.uuid4())
+    client.send_invoice(OWN, XML, document_id)
+    statuses = client.get_sent_status(OWN, document_id)
+    assert isinstance(statuses, list)
+    assert statuses
+    assert {"id", "name"} <= set(statuses[0])
+    request = api_requests(sim)[-1]
+    assert request.raw_path == f"/api/v1/{OWN_ENCODED}/salesInvoice/{document_id}/status"
+
+
+def test_download_and_delete_purchase_invoice(sim, client):
+    document_id = sim.inject_incoming(OWN, XML)
+    assert client.download_purchase_invoice(OWN, document_id) == XML
+    request = api_requests(sim)[-1]
+    assert request.raw_path == f"/api/v1/{OWN_ENCODED}/purchaseInvoice/{document_id}/download"
+    assert request.query == {}
+    client.delete_purchase_invoice(OWN, document_id)
+    assert api_requests(sim)[-1].method == "DELETE"
+    with pytest.raises(NotFoundError):
+        client.download_purchase_invoice(OWN, document_id)
+
+
+def test_download_with_target_format_uses_contract_parameter(sim, client):
+    document_id = sim.inject_incoming(OWN, XML)
+    client.download_purchase_invoice(OWN, document_id, target_format=contract.DOCTYPE_BIS3_INVOICE)
+    request = api_requests(sim)[-1]
+    assert request.query == {contract.DOWNLOAD_FORMAT_PARAM: contract.DOCTYPE_BIS3_INVOICE}
+
+
+def test_download_unknown_document_is_not_found(client):
+    with pytest.raises(NotFoundError):
+        client.download_purchase_invoice(OWN, str(uuid.uuid4()))
+
+
+def test_send_invoice_response(sim, client):
+    document_id = sim.inject_incoming(OWN, XML)
+    client.send_invoice_response(
+        OWN,
+        document_id,
+        "RE",
+        reasons={"REF": "No order number"},
+        actions={"NIN": "Send a new one"},
+        note="n",
+    )
+    request = api_requests(sim)[-1]
+    assert request.method == "POST"
+    assert request.raw_path == f"/api/v1/{OWN_ENCODED}/purchaseInvoice/{document_id}/response"
+    assert request.json() == contract.invoice_response_body(
+        "RE", reasons={"REF": "No order number"}, actions={"NIN": "Send a new one"}, note="n"
+    )
+
+
+def test_invoice_response_accepts_codes_and_names():
+    assert contract.invoice_response_body("ab") == contract.invoice_response_body("Acknowledge")
+    body = contract.invoice_response_body("RE", reasons={"ReferencesIncorrect": "x"}, actions={"nin": "y"})
+    assert body == contract.invoice_response_body("Reject", reasons={"REF": "x"}, actions={"NIN": "y"})
+    with pytest.raises(ValueError):
+        contract.invoice_response_body("XX")
+    with pytest.raises(ValueError):
+        contract.invoice_response_body("AB", reasons={"NOPE": "x"})
+
+
+def test_invoice_response_wire_forms(monkeypatch):
+    monkeypatch.setattr(contract, "INVOICE_RESPONSE_WIRE_FORM", "codes")
+    assert contract.invoice_response_body("Accept", reasons={"NoIssue": ""}) == {
+        "status": "AP",
+        "reasons": {"NON": ""},
+    }
+    monkeypatch.setattr(contract, "INVOICE_RESPONSE_WIRE_FORM", "names")
+    assert contract.invoice_response_body("AP", actions={"NOA": "ok"}, note="fine") == {
+        "status": "Accept",
+        "actions": {"NoActionRequired": "ok"},
+        "note": "fine",
+    }
+
+
+def test_peppol_config_roundtrip(sim, client):
+    config = {
+        "capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "off"}},
+        "businessCard": {"name": "Seller BV", "countryCode": "NL"},
+    }
+    client.put_peppol_config(OWN, config)
+    request = api_requests(sim)[-1]
+    assert request.method == "PUT"
+    assert request.raw_path == f"/api/v1/peppol/config/party/{OWN_ENCODED}"
+    assert request.json() == config
+    read = client.get_peppol_config(OWN)
+    assert contract.receiving_enabled(read) is True
+
+
+def test_set_receiving_reads_then_writes_and_never_deletes(sim, client):
+    client.put_peppol_config(
+        OWN, {"capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "on"}}}
+    )
+    client.set_receiving(OWN, False)
+    put = [r for r in api_requests(sim) if r.method == "PUT"][-1]
+    body = put.json()
+    assert body["capabilities"]["invoices"]["state"] == "off"
+    assert body["capabilities"]["invoiceResponse"]["state"] == "on"  # untouched
+    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is False
+    client.set_receiving(OWN, True)
+    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is True
+    assert not [r for r in sim.requests if r.method == "DELETE"]
+
+
+def test_receiving_config_body_keeps_other_settings():
+    current = {
+        "capabilities": {"invoices": {"state": "inherited", "description": "d"}, "orders": {"state": "on"}},
+        "businessCard": {"name": "X"},
+        "unset": None,
+    }
+    body = contract.receiving_config_body(False, current)
+    assert body == {
+        "capabilities": {"invoices": {"state": "off", "description": "d"}, "orders": {"state": "on"}},
+        "businessCard": {"name": "X"},
+    }
+    assert current["capabilities"]["invoices"]["state"] == "inherited"  # input not modified
+    assert contract.receiving_config_body(True) == {"capabilities": {"invoices": {"state": "on"}}}
+    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited"}}}) is True
+    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "off"}}}) is False
+    assert contract.receiving_enabled({}) is None
+
+
+def test_party_hooks(sim, client):
+    hook = {
+        "name": "odoo",
+        "action": "https://odoo.example.com/econnect/webhook/tok#hook-secret",
+        "topics": ["InvoiceReceived", "*Sent"],
+        "isActive": True,
+    }
+    stored = client.put_hook(OWN, hook)
+    assert stored.get("id")
+    put = api_requests(sim)[-1]
+    assert put.method == "PUT"
+    assert put.raw_path == f"/api/v1/{OWN_ENCODED}/hook"
+    hooks = client.list_hooks(OWN)
+    assert [h["id"] for h in hooks] == [stored["id"]]
+    client.ping_hook(OWN)
+    assert api_requests(sim)[-1].raw_path == f"/api/v1/{OWN_ENCODED}/hook/ping"
+    client.delete_hook(OWN, stored["id"])
+    delete = api_requests(sim)[-1]
+    assert delete.method == "DELETE"
+    assert delete.raw_path == f"/api/v1/{OWN_ENCODED}/hook/{stored['id']}"
+    assert client.list_hooks(OWN) == []
+
+
+def test_environment_hooks(sim, client):
+    stored = client.put_hook(None, {"name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
+    assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
+    assert [h["id"] for h in client.list_hooks()] == [stored["id"]]
+    assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
+    client.delete_hook(None, stored["id"])
+    assert api_requests(sim)[-1].raw_path == f"/api/v1/hook/{stored['id']}"
+
+
+def test_party_ids_in_paths_accept_all_forms(sim, client):
+    for form in (OWN, OWN_LETTER, "iso6523-actorid-upis::0106:12345678", PartyId.parse(OWN)):
+        client.list_hooks(form)
+        assert api_requests(sim)[-1].raw_path == f"/api/v1/{OWN_ENCODED}/hook"
+
+
+# -- construction ----------------------------------------------------------------------------------
+def test_for_environment_uses_contract_hosts():
+    for environment in ("acceptance", "production"):
+        with PSBClient.for_environment(environment, client_id="c", client_secret="s") as psb:
+            assert psb.api_url == contract.HOSTS[environment]["api"]
+            assert psb.identity_url == contract.HOSTS[environment]["identity"]
+            assert psb.environment == environment
+    assert PSBClient.for_environment("acceptance", client_id="c", client_secret="s").api_url == (
+        "https://accp-psb.econnect.eu"
+    )
+    with pytest.raises(ConfigurationError):
+        PSBClient.for_environment("staging", client_id="c", client_secret="s")
+
+
+def test_for_environment_accepts_explicit_urls(sim):
+    with PSBClient.for_environment(
+        "acceptance",
+        api_url=sim.api_url,
+        identity_url=sim.identity_url,
+        client_id="cid",
+        client_secret="csecret",
+        username="user",
+        password="pw",
+    ) as psb:
+        assert psb.get_my_parties()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://psb.econnect.eu",
+        "https://psb.econnect.eu/",
+        "https://psb.example.com:8443/prefix/",
+        "http://127.0.0.1:8069",
+        "http://localhost:1234",
+        "http://[::1]:1234",
+        "HTTPS://PSB.ECONNECT.EU",
+    ],
+)
+def test_accepted_urls(url):
+    assert validate_base_url(url) == url.strip().rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        None,
+        "http://psb.econnect.eu",
+        "http://127.0.0.2",
+        "http://localhost.example.com",
+        "ftp://psb.econnect.eu",
+        "psb.econnect.eu",
+        "https://",
+        "https://user:pw@psb.econnect.eu",
+        "https://psb.econnect.eu/?x=1",
+        "https://psb.econnect.eu:notaport",
+    ],
+)
+def test_rejected_urls(url):
+    with pytest.raises(ConfigurationError) as info:
+        PSBClient(url, "https://identity.econnect.eu", "c", "s")
+    assert info.value.kind == "configuration"
+    with pytest.raises(ConfigurationError):
+        PSBClient("https://psb.econnect.eu", url, "c", "s")
+
+
+def test_missing_credentials_are_configuration_errors():
+    with pytest.raises(ConfigurationError):
+        PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "", "s")
+    with pytest.raises(ConfigurationError):
+        PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "")
+    with pytest.raises(ConfigurationError):
+        PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s", username="u")
+
+
+def test_session_pool_and_tls_verification():
+    with PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s") as psb:
+        adapter = psb.session.get_adapter("https://psb.econnect.eu/")
+        assert adapter._pool_maxsize >= 32
+        assert psb.session.verify is True
+        assert "csecret" not in repr(psb)
+
+
+def test_injected_session_is_used_and_not_closed(sim):
+    session = requests.Session()
+    session.verify = False  # the client forces verification back on
+    closed = []
+    session.close = lambda: closed.append(True)
+    with PSBClient(sim.api_url, sim.identity_url, "cid", "csecret", "user", "pw", session=session) as psb:
+        assert psb.session is session
+        assert session.verify is True
+        psb.get_my_parties()
+    assert not closed
+
+
+def test_json_of_logged_request_helper_is_sane(sim, client):
+    # guard for the helpers above: the simulator logs bodies as bytes
+    client.query_recipient_party(OWN, [BUYER])
+    assert json.loads(api_requests(sim)[-1].body) == ["NL:KVK:87654321"]
