@@ -366,15 +366,16 @@ def test_configuration_errors_for_http_urls():
 # -- answers the simulator cannot give: a tiny local server ----------------------------------------
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes = {}
+    seen = []
 
     def log_message(self, *args):
         pass
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
+        self.seen.append((self.command, path, body))
         if path == contract.TOKEN_PATH and path not in self.routes:
             status, headers, body = (
                 200,
@@ -395,12 +396,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stub():
-    handler = type("Handler", (_Handler,), {"routes": {}})
+    handler = type("Handler", (_Handler,), {"routes": {}, "seen": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     server.routes = handler.routes
+    server.seen = handler.seen
     yield server
     server.shutdown()
     server.server_close()
@@ -505,7 +507,6 @@ def test_retry_after_http_date_from_server(stub, fake_time):
 
 def test_send_answer_without_json_still_counts_as_sent(stub, fake_time):
     path = contract.PATH_SEND_INVOICE.format(party="NL%3AKVK%3A12345678")
-    stub.routes[path.replace("%3A", ":")] = (200, {"Content-Type": "text/plain"}, b"OK")
     stub.routes[path] = (200, {"Content-Type": "text/plain"}, b"OK")
     with stub_client(stub, fake_time) as psb:
         assert psb.send_invoice(OWN, XML, "doc-1") == {"id": "doc-1"}
@@ -621,3 +622,63 @@ def test_secrets_never_appear_in_logs_or_errors(sim, fake_time, caplog):
         assert secret not in text
     assert "Bearer" not in text
     assert "Authorization" not in text
+
+
+def test_set_receiving_for_a_party_without_configuration(stub, fake_time):
+    path = contract.PATH_PEPPOL_CONFIG.format(party="NL%3AKVK%3A12345678")
+    stub.routes[path] = (404, {"Content-Type": "application/json"}, b'{"code": "API404"}')
+    with stub_client(stub, fake_time) as psb:
+        assert psb.set_receiving(OWN, False) == {}  # nothing to switch off
+        assert [m for m, p, _ in stub.seen if p == path] == ["GET"]
+        with pytest.raises(NotFoundError):  # the stub answers 404 to the PUT as well
+            psb.set_receiving(OWN, True)
+    put = [b for m, p, b in stub.seen if m == "PUT"]
+    assert put == [b'{"capabilities": {"invoices": {"state": "on"}}}']
+    assert not [m for m, _, _ in stub.seen if m == "DELETE"]
+
+
+def test_huge_error_body_is_cut_off(stub, fake_time):
+    path = contract.PATH_DOWNLOAD_PURCHASE.format(party="NL%3AKVK%3A12345678", document="doc-1")
+    stub.routes[path] = (400, {"Content-Type": "application/json"}, b'{"message": "' + b"x" * 300_000 + b'"}')
+    with stub_client(stub, fake_time) as psb, pytest.raises(RequestRejectedError) as info:
+        psb.download_purchase_invoice(OWN, "doc-1")
+    assert len(info.value.message) < 1000
+
+
+# -- the error classes themselves ---------------------------------------------------------------
+KINDS = {
+    AuthenticationError: "authentication",
+    ForbiddenError: "forbidden",
+    NotFoundError: "not_found",
+    AlreadySentError: "already_sent",
+    TemporaryError: "temporary",
+    TLSError: "tls",
+    InvalidResponseError: "invalid_response",
+    RequestRejectedError: "rejected",
+    ConfigurationError: "configuration",
+}
+
+
+@pytest.mark.parametrize(("error_class", "kind"), KINDS.items())
+def test_error_classes(error_class, kind):
+    error = error_class("technical text", status=500, code="C1", request_id="r1", help_link="h")
+    assert isinstance(error, PSBError)
+    assert error.kind == kind
+    assert (error.status, error.code, error.request_id, error.help_link) == (500, "C1", "r1", "h")
+    assert error.message == "technical text"
+    assert error.user_message.endswith(".")
+    assert "technical text" in str(error)
+    assert "r1" in str(error)
+    assert kind in repr(error)
+
+
+def test_error_details():
+    assert TemporaryError("x").retry_after is None
+    assert TemporaryError("x", retry_after=3).retry_after == 3
+    assert TemporaryError("x", kind="network").user_message != TemporaryError("x").user_message
+    assert ForbiddenError("x", kind="payment_required").user_message.startswith("eConnect refused")
+    assert "balance" in ForbiddenError("x", kind="payment_required").user_message
+    assert not issubclass(TLSError, TemporaryError)
+    assert issubclass(RequestRejectedError, InvalidResponseError)
+    assert str(PSBError()) == PSBError().user_message
+    assert PSBError(status=None).status is None

@@ -52,6 +52,7 @@ DEFAULT_MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 USER_AGENT = "econnect_odoo-psb/1.0"
 _TEMPORARY_STATUSES = frozenset({408, 425, 429})
 _MAX_MESSAGE = 500
+_MAX_ERROR_BODY = 64 * 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,12 +150,13 @@ class _BearerAuth(requests.auth.AuthBase):
 
 
 class _Attempt:
-    """What one HTTP attempt produced: a response (already read when streaming) and timings."""
+    """What one HTTP attempt produced: the response, its body, and the download when streaming."""
 
-    __slots__ = ("response", "result")
+    __slots__ = ("body", "response", "result")
 
-    def __init__(self, response, result=None):
+    def __init__(self, response, body=b"", result=None):
         self.response = response
+        self.body = body
         self.result = result
 
 
@@ -247,8 +249,7 @@ class PSBClient:
         hosts = contract.HOSTS.get(environment)
         if hosts is None:
             raise ConfigurationError(
-                f"Unknown eConnect environment {environment!r} "
-                f"(use one of {', '.join(contract.ENVIRONMENTS)})."
+                f"Unknown eConnect environment {environment!r} (use one of {', '.join(contract.ENVIRONMENTS)})."
             )
         credentials.setdefault("api_url", hosts["api"])
         credentials.setdefault("identity_url", hosts["identity"])
@@ -346,9 +347,7 @@ class PSBClient:
         answer = self._call("POST", path, json_body=candidates, operation="query_recipient")
         return self._expect_dict(answer, "recipient party")
 
-    def send_invoice(
-        self, party_id, xml, document_id, filename="invoice.xml", receiver_id=None, channel=None
-    ):
+    def send_invoice(self, party_id, xml, document_id, filename="invoice.xml", receiver_id=None, channel=None):
         """Send a UBL/CII document; returns ``{"id": <documentId>}``.
 
         ``document_id`` (a uuid4 chosen by the caller, stored before sending) makes the send
@@ -420,9 +419,7 @@ class PSBClient:
         path = contract.PATH_INVOICE_RESPONSE.format(
             party=_party(party_id).url_encoded, document=_quote(_check_id(document_id, "document id"))
         )
-        answer = self._call(
-            "POST", path, json_body=body, operation="invoice_response", retry=False, lenient=True
-        )
+        answer = self._call("POST", path, json_body=body, operation="invoice_response", retry=False, lenient=True)
         return answer if isinstance(answer, dict) else {}
 
     def get_peppol_config(self, party_id):
@@ -575,7 +572,7 @@ class PSBClient:
                 if 200 <= status < 300:
                     if max_bytes is not None:
                         return outcome.result
-                    return self._decode(outcome.response, lenient)
+                    return self._decode(outcome.response, outcome.body, lenient)
                 if status == 401 and auth and not renewed:
                     # The token may have been revoked or expired early: renew once, then retry.
                     renewed = True
@@ -583,7 +580,7 @@ class PSBClient:
                     self._invalidate_token(token)
                     _logger.debug("PSB %s %s: 401, renewing the token once", method, path)
                     continue
-                raise self._error_from(outcome.response, operation, auth, retried=attempt > 1)
+                raise self._error_from(outcome.response, outcome.body, operation, auth, retried=attempt > 1)
             except TemporaryError as error:
                 if not retry or attempt >= self.max_attempts:
                     raise
@@ -610,9 +607,7 @@ class PSBClient:
                 )
                 self._sleep(delay)
 
-    def _attempt(
-        self, method, url, path, *, params, json_body, data, files, headers, token, attempt, max_bytes
-    ):
+    def _attempt(self, method, url, path, *, params, json_body, data, files, headers, token, attempt, max_bytes):
         """One HTTP exchange; requests exceptions become TemporaryError / TLSError."""
         started = time.monotonic()
         kwargs = {
@@ -634,13 +629,12 @@ class PSBClient:
         response = None
         try:
             response = self.session.request(method, url, **kwargs)
-            result = None
-            if max_bytes is not None and 200 <= response.status_code < 300:
-                result = self._read_limited(response, max_bytes)
-            else:
-                # Make sure the body is read inside the try: a drop while reading is temporary.
-                response.content  # noqa: B018
-            return _Attempt(response, result)
+            # The body is read inside the try: a connection dropped while reading is temporary.
+            if max_bytes is None:
+                return _Attempt(response, response.content)
+            if 200 <= response.status_code < 300:
+                return _Attempt(response, result=self._read_limited(response, max_bytes))
+            return _Attempt(response, self._read_limited(response, _MAX_ERROR_BODY, truncate=True))
         except requests.exceptions.SSLError as exc:
             raise TLSError(f"TLS failure talking to eConnect ({type(exc).__name__}).") from exc
         except requests.exceptions.Timeout as exc:
@@ -656,9 +650,7 @@ class PSBClient:
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError("The eConnect URL is not valid.") from exc
         except requests.exceptions.RequestException as exc:
-            raise TemporaryError(
-                f"Failure talking to eConnect ({type(exc).__name__}).", kind="network"
-            ) from exc
+            raise TemporaryError(f"Failure talking to eConnect ({type(exc).__name__}).", kind="network") from exc
         finally:
             if response is not None:
                 if max_bytes is not None:
@@ -682,9 +674,10 @@ class PSBClient:
                 )
 
     @staticmethod
-    def _read_limited(response, max_bytes):
+    def _read_limited(response, max_bytes, truncate=False):
+        """Read a streamed body; beyond ``max_bytes`` raise (or cut it off with ``truncate``)."""
         length = response.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > max_bytes:
+        if not truncate and length and length.isdigit() and int(length) > max_bytes:
             raise InvalidResponseError(
                 f"The document is larger than the limit of {max_bytes} bytes.", status=response.status_code
             )
@@ -693,6 +686,9 @@ class PSBClient:
         for chunk in response.iter_content(chunk_size=64 * 1024):
             total += len(chunk)
             if total > max_bytes:
+                if truncate:
+                    chunks.append(chunk[: max_bytes - total + len(chunk)])
+                    break
                 raise InvalidResponseError(
                     f"The document is larger than the limit of {max_bytes} bytes.",
                     status=response.status_code,
@@ -701,8 +697,7 @@ class PSBClient:
         return b"".join(chunks)
 
     @staticmethod
-    def _decode(response, lenient):
-        body = response.content
+    def _decode(response, body, lenient):
         if not body or not body.strip():
             return None
         try:
@@ -718,10 +713,10 @@ class PSBClient:
             ) from exc
 
     @staticmethod
-    def _error_body(response):
+    def _error_body(body):
         """eConnect's error JSON (or an OAuth2 / ProblemDetails body) as a dict, else {}."""
         try:
-            data = json.loads(response.content.decode("utf-8"))
+            data = json.loads((body or b"").decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
@@ -738,19 +733,17 @@ class PSBClient:
                 return value
         return None
 
-    def _error_from(self, response, operation, auth, retried=False):
+    def _error_from(self, response, raw_body, operation, auth, retried=False):
         """Map a non-2xx response to a :class:`PSBError` (never containing secrets)."""
         status = response.status_code
-        body = self._error_body(response)
+        body = self._error_body(raw_body)
         code = body.get(contract.ERROR_FIELD_CODE)
         code = str(code) if code not in (None, "") else None
         text = body.get(contract.ERROR_FIELD_MESSAGE) or body.get("detail") or body.get("title")
         oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
         if not auth and oauth_error:
             code = code or oauth_error
-        text = (
-            str(text)[:_MAX_MESSAGE] if text else f"eConnect answered HTTP {status} ({operation or 'call'})."
-        )
+        text = str(text)[:_MAX_MESSAGE] if text else f"eConnect answered HTTP {status} ({operation or 'call'})."
         info = {
             "status": status,
             "code": code,
