@@ -12,7 +12,17 @@
     "data": [
         "security/econnect_security.xml",
         "security/ir.model.access.csv",
+        "security/econnect_rules.xml",
+        "views/econnect_connection_views.xml",
+        "views/res_company_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizard/econnect_receive_prompt_views.xml",
     ],
+    "demo": ["demo/econnect_demo.xml"],
+    "assets": {
+        "web.assets_backend": ["econnect_odoo/static/src/**/*"],
+        "web.assets_tests": ["econnect_odoo/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -1,0 +1,6 @@
+from . import econnect_secret_mixin
+from . import econnect_connection
+from . import ir_http
+from . import res_company
+from . import res_config_settings
+from . import res_users

@@ -1,0 +1,339 @@
+import contextlib
+import logging
+import secrets
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..psb import contract
+from ..psb.errors import NotFoundError, PSBError
+from ..psb.party import InvalidPartyId, PartyId
+from ..tools import crypto, demo
+from ..tools.messages import user_message
+
+_logger = logging.getLogger(__name__)
+
+WEBHOOK_ROUTE = "/econnect/webhook/"
+# What a company's hook listens to: delivery results and customers' answers always, incoming
+# invoices only while receiving is on (eConnect charges per received document).
+SENDING_TOPICS = (
+    contract.TOPIC_INVOICE_SENT,
+    contract.TOPIC_INVOICE_SENT_RETRY,
+    contract.TOPIC_INVOICE_SENT_ERROR,
+    contract.TOPIC_INVOICE_RESPONSE_RECEIVED,
+)
+RECEIVING_TOPICS = (contract.TOPIC_INVOICE_RECEIVED, contract.TOPIC_INVOICE_RECEIVED_ERROR)
+
+
+def propose_party_id(country_code, company_registry, vat):
+    """A party id for a company from its registry or VAT number, or False.
+
+    Dutch companies: ``0106`` + KvK number (8 digits, the company registry). Belgian companies: ``0208`` +
+    enterprise number (the 10 digits of the VAT number or of the company registry).
+    """
+    registry = "".join(ch for ch in (company_registry or "") if ch.isalnum())
+    vat_digits = "".join(ch for ch in (vat or "") if ch.isdigit())
+    candidates = []
+    if country_code == "NL" and registry:
+        candidates.append(f"0106:{registry}")
+    elif country_code == "BE":
+        if registry.isdigit():
+            candidates.append(f"0208:{registry.zfill(10)}")
+        if vat_digits:
+            candidates.append(f"0208:{vat_digits.zfill(10)}")
+    for candidate in candidates:
+        try:
+            return str(PartyId.parse(candidate))
+        except InvalidPartyId:
+            continue
+    return False
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    econnect_connection_id = fields.Many2one(
+        "econnect.connection",
+        string="eConnect connection",
+        ondelete="restrict",
+        groups="econnect_odoo.group_econnect_admin",
+    )
+    econnect_environment = fields.Selection(related="econnect_connection_id.environment", string="eConnect environment")
+    econnect_party_id = fields.Char(
+        string="eConnect party id",
+        compute="_compute_econnect_party_id",
+        store=True,
+        readonly=False,
+        copy=False,
+        help="This company's Peppol participant id at eConnect, e.g. 0106:12345678 (KvK number) or "
+        "0208:0123456789 (Belgian enterprise number). Proposed from the company's registry or VAT number.",
+    )
+    econnect_state = fields.Selection(
+        selection=[("not_connected", "Not connected"), ("active", "Active"), ("error", "Error")],
+        string="eConnect status",
+        default="not_connected",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    econnect_state_message = fields.Char(string="eConnect status message", readonly=True, copy=False)
+    econnect_webhook_token = fields.Char(
+        copy=False, readonly=True, index="btree_not_null", groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_webhook_secret_encrypted = fields.Char(
+        copy=False, readonly=True, exportable=False, prefetch=False, groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_hook_id = fields.Char(
+        string="eConnect hook id", copy=False, readonly=True, groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_webhook_url = fields.Char(
+        string="eConnect webhook URL",
+        compute="_compute_econnect_webhook_url",
+        groups="econnect_odoo.group_econnect_admin",
+        help="Where eConnect posts its events (delivery results, incoming invoices) for this company.",
+    )
+    econnect_receive = fields.Boolean(
+        string="Receive e-invoices through eConnect",
+        copy=False,
+        help="Receiving costs money per received invoice at eConnect. When on, incoming e-invoices become "
+        "vendor bills in the receiving journal.",
+    )
+    econnect_receive_decided = fields.Boolean(
+        copy=False, help="Whether an administrator decided about receiving (the first-login prompt stops asking)."
+    )
+    econnect_receive_journal_id = fields.Many2one(
+        "account.journal",
+        string="eConnect receiving journal",
+        domain="[('type', '=', 'purchase'), ('company_id', '=', id)]",
+        check_company=True,
+        help="Incoming e-invoices become vendor bills in this purchase journal.",
+    )
+    econnect_delete_after_download = fields.Boolean(
+        string="Delete received documents at eConnect",
+        help="Once a received invoice is safely stored in Odoo, delete it at eConnect (otherwise eConnect keeps "
+        "it 7 days after download).",
+    )
+
+    # ------------------------------------------------------------------------------------------
+    # Computes, constraints, normalisation
+    # ------------------------------------------------------------------------------------------
+    @api.depends("country_id", "company_registry", "vat")
+    def _compute_econnect_party_id(self):
+        for company in self:
+            if not company.econnect_party_id:
+                company.econnect_party_id = propose_party_id(
+                    company.country_id.code, company.company_registry, company.vat
+                )
+
+    @api.depends("econnect_webhook_token")
+    def _compute_econnect_webhook_url(self):
+        for company in self:
+            token = company.sudo().econnect_webhook_token
+            company.econnect_webhook_url = token and f"{company.get_base_url()}{WEBHOOK_ROUTE}{token}"
+
+    @api.constrains("econnect_party_id")
+    def _check_econnect_party_id(self):
+        for company in self.filtered("econnect_party_id"):
+            try:
+                PartyId.parse(company.econnect_party_id)
+            except InvalidPartyId as error:
+                raise ValidationError(
+                    self.env._(
+                        "The eConnect party id %(party)s of %(company)s is not valid: %(reason)s",
+                        party=company.econnect_party_id, company=company.name, reason=error,
+                    )
+                ) from error
+
+    @api.model
+    def _econnect_normalize_vals(self, vals):
+        if vals.get("econnect_party_id"):
+            with contextlib.suppress(InvalidPartyId):  # when invalid, the constraint explains what is wrong
+                vals["econnect_party_id"] = str(PartyId.parse(vals["econnect_party_id"]))
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._econnect_normalize_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        vals = self._econnect_normalize_vals(dict(vals))
+        if "econnect_party_id" in vals and any(
+            c.econnect_state == "active" and c.econnect_party_id != vals["econnect_party_id"] for c in self
+        ):
+            raise UserError(self.env._("Deactivate eConnect before changing the company's party id."))
+        if "econnect_receive" in vals and not self.env.context.get("econnect_receive_applied"):
+            wanted = bool(vals["econnect_receive"])
+            for company in self.filtered(lambda c: c.econnect_receive != wanted):
+                journal = self.env["account.journal"].sudo().browse(
+                    vals.get("econnect_receive_journal_id", company.sudo().econnect_receive_journal_id.id)
+                )
+                company._econnect_apply_receive(wanted, journal)
+            vals["econnect_receive_decided"] = True
+        return super().write(vals)
+
+    # ------------------------------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------------------------------
+    def _econnect_party(self):
+        self.ensure_one()
+        if not self.econnect_party_id:
+            raise UserError(self.env._("Set the eConnect party id of %s first.", self.name))
+        return PartyId.parse(self.econnect_party_id)
+
+    def _econnect_client(self):
+        """The PSB client of this company's connection."""
+        self.ensure_one()
+        connection = self.sudo().econnect_connection_id
+        if not connection:
+            raise UserError(self.env._("Choose the eConnect connection of %s first.", self.name))
+        return connection._psb_client()
+
+    def _econnect_is_demo(self):
+        self.ensure_one()
+        return self.sudo().econnect_connection_id.environment == "demo"
+
+    def _econnect_webhook_secret(self):
+        self.ensure_one()
+        return crypto.decrypt(self.sudo().econnect_webhook_secret_encrypted)
+
+    def _econnect_check_admin(self):
+        if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:
+            raise UserError(self.env._("Only eConnect administrators may do this."))
+
+    def _econnect_hook_topics(self, receive):
+        return list(SENDING_TOPICS + RECEIVING_TOPICS) if receive else list(SENDING_TOPICS)
+
+    def _econnect_hook_values(self, receive, secret=None):
+        self.ensure_one()
+        company = self.sudo()
+        secret = secret or company._econnect_webhook_secret()
+        values = {
+            "name": f"Odoo {self.env.cr.dbname} - {company.name}"[:100],
+            "action": f"{company.econnect_webhook_url}#{secret}",
+            "topics": self._econnect_hook_topics(receive),
+            "isActive": True,
+        }
+        if company.econnect_hook_id:
+            values["id"] = company.econnect_hook_id
+        return values
+
+    def _raise_psb_error(self, error):
+        raise UserError(user_message(self.env, error)) from error
+
+    # ------------------------------------------------------------------------------------------
+    # Activation
+    # ------------------------------------------------------------------------------------------
+    def action_econnect_activate(self):
+        """Check the party may send, register this company's signed webhook, and mark it active."""
+        self._econnect_check_admin()
+        for company in self:
+            company._econnect_activate()
+        return True
+
+    def _econnect_activate(self):
+        self.ensure_one()
+        connection = self.sudo().econnect_connection_id
+        if not connection:
+            raise UserError(self.env._("Choose the eConnect connection of %s first.", self.name))
+        connection._check_configured()
+        party = self._econnect_party()
+        if connection.environment == "demo":
+            demo.ensure_demo_party(str(party), self.name)
+        info = connection._get_party(party)
+        if info is None:
+            known = ", ".join(p.get("id", "?") for p in connection.sudo().party_info or []) or self.env._("none")
+            raise UserError(
+                self.env._(
+                    "The credentials of %(connection)s may not act for %(party)s. Parties they may use: %(known)s.",
+                    connection=connection.name, party=party, known=known,
+                )
+            )
+        if not (info.get("permissions") or {}).get("canSendDocument"):
+            raise UserError(
+                self.env._("eConnect does not allow %(party)s to send documents (canSendDocument).", party=party)
+            )
+        company = self.sudo()
+        if not company.econnect_webhook_token:
+            company.econnect_webhook_token = secrets.token_urlsafe(32)
+        secret = secrets.token_urlsafe(32)
+        client = self._econnect_client()
+        try:
+            hook = client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
+        except PSBError as error:
+            self._raise_psb_error(error)
+        company.write({
+            "econnect_webhook_secret_encrypted": crypto.encrypt(secret),
+            "econnect_hook_id": (hook or {}).get("id") or company.econnect_hook_id,
+            "econnect_state": "active",
+            "econnect_state_message": False,
+        })
+        _logger.info("eConnect activated for company %s (party %s)", self.id, party)
+
+    def action_econnect_deactivate(self):
+        """Remove the webhook at eConnect; keep every invoice, event and setting."""
+        self._econnect_check_admin()
+        for company in self:
+            sudo_company = company.sudo()
+            if sudo_company.econnect_hook_id and sudo_company.econnect_connection_id:
+                try:
+                    company._econnect_client().delete_hook(company._econnect_party(), sudo_company.econnect_hook_id)
+                except NotFoundError:
+                    pass  # already gone at eConnect
+                except PSBError as error:
+                    company._raise_psb_error(error)
+            sudo_company.write({
+                "econnect_hook_id": False,
+                "econnect_webhook_secret_encrypted": False,
+                "econnect_state": "not_connected",
+                "econnect_state_message": False,
+            })
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Receiving (one code path for the settings, the company form and the first-login prompt)
+    # ------------------------------------------------------------------------------------------
+    @api.onchange("econnect_receive")
+    def _onchange_econnect_receive(self):
+        if self.econnect_receive and not self._origin.econnect_receive:
+            return {"warning": {"title": self.env._("Receiving costs money"), "message": self._econnect_cost_note()}}
+        return None
+
+    def _econnect_cost_note(self):
+        return self.env._(
+            "eConnect charges for every e-invoice received (from EUR 0.341 per received XML invoice). "
+            "Turn receiving on only if this company wants its vendors' e-invoices in Odoo."
+        )
+
+    def _econnect_apply_receive(self, enabled, journal=None):
+        """Switch receiving at eConnect, then (by the caller's write) in Odoo. Raises when eConnect refuses."""
+        self.ensure_one()
+        self._econnect_check_admin()
+        if enabled:
+            if self.econnect_state != "active":
+                raise UserError(self.env._("Activate eConnect for %s before turning receiving on.", self.name))
+            journal = (journal or self.econnect_receive_journal_id).sudo()
+            if not journal or journal.type != "purchase":
+                raise UserError(
+                    self.env._("Choose the purchase journal that receives e-invoices for %s first.", self.name)
+                )
+        if self.econnect_state != "active":
+            return  # nothing registered at eConnect: switching off is local only
+        client = self._econnect_client()
+        party = self._econnect_party()
+        try:
+            client.set_receiving(party, enabled)
+            if self.sudo().econnect_hook_id:
+                client.put_hook(party, self._econnect_hook_values(enabled))
+        except PSBError as error:
+            self._raise_psb_error(error)
+        _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
+
+    def econnect_set_receive(self, enabled):
+        """Public entry point (prompt, buttons): switch receiving and record the decision.
+
+        eConnect administrators may decide this without the right to edit companies in general.
+        """
+        self._econnect_check_admin()
+        for company in self.sudo():
+            company.write({"econnect_receive": bool(enabled), "econnect_receive_decided": True})
+        return True

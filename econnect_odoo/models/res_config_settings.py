@@ -1,0 +1,38 @@
+from odoo import api, fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    econnect_connection_id = fields.Many2one(
+        related="company_id.econnect_connection_id", readonly=False, groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_party_id = fields.Char(related="company_id.econnect_party_id", readonly=False)
+    econnect_state = fields.Selection(related="company_id.econnect_state")
+    econnect_state_message = fields.Char(related="company_id.econnect_state_message")
+    econnect_environment = fields.Selection(related="company_id.econnect_environment")
+    econnect_webhook_url = fields.Char(
+        related="company_id.econnect_webhook_url", groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_receive = fields.Boolean(related="company_id.econnect_receive", readonly=False)
+    econnect_receive_journal_id = fields.Many2one(related="company_id.econnect_receive_journal_id", readonly=False)
+    econnect_delete_after_download = fields.Boolean(
+        related="company_id.econnect_delete_after_download", readonly=False
+    )
+
+    @api.onchange("econnect_receive")
+    def _onchange_econnect_receive(self):
+        if self.econnect_receive and not self.company_id.econnect_receive:
+            return {
+                "warning": {
+                    "title": self.env._("Receiving costs money"),
+                    "message": self.company_id._econnect_cost_note(),
+                }
+            }
+        return None
+
+    def action_econnect_activate(self):
+        return self.company_id.action_econnect_activate()
+
+    def action_econnect_deactivate(self):
+        return self.company_id.action_econnect_deactivate()

@@ -1,0 +1,153 @@
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from ..psb.webhook import sign_body, verify_signature
+from .common import OTHER_PARTY, PARTY, EconnectSimulatorMixin
+
+
+@tagged("post_install", "-at_install")
+class TestActivation(EconnectSimulatorMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.purchase_journal = cls.env["account.journal"].search(
+            [("type", "=", "purchase"), ("company_id", "=", cls.company.id)], limit=1
+        ) or cls.env["account.journal"].create({"name": "eConnect bills", "code": "ECB", "type": "purchase"})
+
+    def _hooks(self, party=PARTY):
+        """The hooks of this test's activation (the simulator outlives each test's rollback)."""
+        token = self.company.econnect_webhook_token
+        return [hook for hook in self.simulator.hooks if hook.party == party and token and token in hook.action]
+
+    def test_activate_registers_signed_hook(self):
+        self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "active")
+        token = self.company.econnect_webhook_token
+        self.assertTrue(token and len(token) >= 32)
+        self.assertEqual(
+            self.company.econnect_webhook_url, f"{self.company.get_base_url()}/econnect/webhook/{token}"
+        )
+        hooks = self._hooks()
+        self.assertEqual(len(hooks), 1)
+        hook = hooks[0]
+        self.assertEqual(hook.id, self.company.econnect_hook_id)
+        url, secret = hook.action.split("#", 1)
+        self.assertEqual(url, self.company.econnect_webhook_url)
+        self.assertEqual(secret, self.company._econnect_webhook_secret())
+        self.assertTrue(hook.is_active)
+        self.assertEqual(
+            set(hook.topics),
+            {"InvoiceSent", "InvoiceSentRetry", "InvoiceSentError", "InvoiceResponseReceived"},
+            "receiving is off: no receive topics",
+        )
+        # the secret signs as eConnect would sign
+        body = b'{"topic": "InvoiceSent"}'
+        self.assertTrue(verify_signature(secret, body, sign_body(secret, body)))
+        # the secret is stored encrypted
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT econnect_webhook_secret_encrypted FROM res_company WHERE id = %s", [self.company.id]
+        )
+        self.assertNotIn(secret, self.env.cr.fetchone()[0])
+
+    def test_activate_uses_the_company_party_in_paths(self):
+        self.company.action_econnect_activate()
+        hook_calls = self.requests_to("/hook", method="PUT")
+        self.assertEqual(len(hook_calls), 1)
+        self.assertIn("NL%3AKVK%3A12345678", hook_calls[0].raw_path)
+
+    def test_activate_refuses_party_without_send_permission(self):
+        self.company.econnect_party_id = OTHER_PARTY
+        with self.assertRaisesRegex(UserError, "canSendDocument"):
+            self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "not_connected")
+        self.assertFalse(self._hooks(OTHER_PARTY))
+
+    def test_activate_refuses_unknown_party(self):
+        self.company.econnect_party_id = "0106:99999999"
+        with self.assertRaisesRegex(UserError, "may not act for"):
+            self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "not_connected")
+
+    def test_activate_with_bad_credentials_changes_nothing(self):
+        self.connection.password = "wrong"
+        with self.assertRaisesRegex(UserError, "refused the credentials"):
+            self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "not_connected")
+        self.assertFalse(self.company.econnect_hook_id)
+
+    def test_deactivate_removes_hook_and_keeps_settings(self):
+        self.company.action_econnect_activate()
+        hook_id = self.company.econnect_hook_id
+        self.company.action_econnect_deactivate()
+        self.assertEqual(self.company.econnect_state, "not_connected")
+        self.assertNotIn(hook_id, [hook.id for hook in self.simulator.hooks])
+        self.assertEqual(self.company.econnect_party_id, PARTY)
+        self.assertTrue(self.company.econnect_connection_id)
+
+    def test_party_id_locked_while_active(self):
+        self.company.action_econnect_activate()
+        with self.assertRaisesRegex(UserError, "Deactivate"):
+            self.company.econnect_party_id = "0106:87654321"
+
+    def test_only_admins_activate(self):
+        user = self.econnect_user()
+        with self.assertRaises(UserError):
+            self.company.with_user(user).action_econnect_activate()
+
+    # ------------------------------------------------------------------------------------------
+    # Receiving
+    # ------------------------------------------------------------------------------------------
+    def test_receive_is_off_by_default(self):
+        company = self.env["res.company"].create({"name": "Fresh BV"})
+        self.assertFalse(company.econnect_receive)
+        self.assertFalse(company.econnect_receive_decided)
+
+    def test_receive_on_needs_journal(self):
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = False
+        with self.assertRaisesRegex(UserError, "purchase journal"):
+            self.company.econnect_receive = True
+        self.assertFalse(self.company.econnect_receive)
+
+    def test_receive_on_then_off(self):
+        self.company.action_econnect_activate()
+        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.assertTrue(self.company.econnect_receive)
+        self.assertTrue(self.company.econnect_receive_decided)
+        config = self.simulator.peppol_config(PARTY)
+        self.assertEqual(config["capabilities"]["invoices"]["state"], "on")
+        topics = set(self._hooks()[0].topics)
+        self.assertIn("InvoiceReceived", topics)
+        self.assertIn("InvoiceReceivedError", topics)
+
+        self.company.econnect_receive = False
+        config = self.simulator.peppol_config(PARTY)
+        self.assertEqual(config["capabilities"]["invoices"]["state"], "off")
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+        self.assertFalse(self.requests_to("/peppol/config/", method="DELETE"), "never unregister the party")
+
+    def test_receive_refused_by_econnect_leaves_switch(self):
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API403", "Receiving is not allowed for this party")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with self.assertRaisesRegex(UserError, "Receiving is not allowed"):
+            self.company.econnect_receive = True
+        self.assertFalse(self.company.econnect_receive)
+        self.assertFalse(self.company.econnect_receive_decided)
+
+    def test_receive_through_settings_uses_same_path(self):
+        self.company.action_econnect_activate()
+        settings = self.env["res.config.settings"].create({
+            "econnect_receive_journal_id": self.purchase_journal.id,
+            "econnect_receive": True,
+        })
+        settings.execute()
+        self.assertTrue(self.company.econnect_receive)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_receive_onchange_warns_about_cost(self):
+        settings = self.env["res.config.settings"].new({"econnect_receive": True})
+        warning = settings._onchange_econnect_receive()
+        self.assertIn("charges", warning["warning"]["message"])

@@ -1,0 +1,1 @@
+from . import econnect_receive_prompt
