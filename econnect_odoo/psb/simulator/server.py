@@ -84,6 +84,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this
 
+    def setup(self):
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # -- plumbing ------------------------------------------------------------------------------
     def log_message(self, format, *args):
         if self.server.sim.verbose:
@@ -119,9 +124,17 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if reply.body and not head_only:
-            self.wfile.write(reply.body)
+        # Status line, headers and body in one write: separate small writes on a keep-alive
+        # connection meet the client's delayed ACK (~40 ms per request).
+        buffer = getattr(self, "_headers_buffer", None)
+        if buffer is None:  # HTTP/0.9: no headers at all
+            if reply.body and not head_only:
+                self.wfile.write(reply.body)
+        else:
+            buffer.append(b"\r\n")
+            if reply.body and not head_only:
+                buffer.append(reply.body)
+            self.flush_headers()
         self.wfile.flush()
 
     def _drop(self):
