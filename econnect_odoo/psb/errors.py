@@ -144,9 +144,14 @@ class NotFoundError(PSBError):
 
 
 class AlreadySentError(PSBError):
-    """409 on send: eConnect already has a document with this id. The caller treats it as sent."""
+    """409 on send: eConnect already has a document with this id. The caller treats it as sent.
+
+    :attr:`after_retry` is True when the 409 answered a retry of the same call, i.e. our own
+    earlier attempt reached eConnect although its answer was lost.
+    """
 
     kind = "already_sent"
+    after_retry = False
 
 
 class TemporaryError(PSBError):
