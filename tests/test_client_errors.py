@@ -436,12 +436,11 @@ def test_wrong_shape(stub, fake_time, body):
         psb.get_my_parties()
 
 
-def test_token_answer_without_access_token(stub, fake_time):
-    stub.routes[contract.TOKEN_PATH] = (
-        200,
-        {"Content-Type": "application/json"},
-        b'{"token_type": "Bearer"}',
-    )
+@pytest.mark.parametrize(
+    "body", [b'{"token_type": "Bearer"}', b'{"access_token": ""}', b'{"access_token": 5}', b"[]", b""]
+)
+def test_token_answer_without_access_token(stub, fake_time, body):
+    stub.routes[contract.TOKEN_PATH] = (200, {"Content-Type": "application/json"}, body)
     with stub_client(stub, fake_time) as psb, pytest.raises(InvalidResponseError):
         psb.fetch_token()
 

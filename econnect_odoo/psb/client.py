@@ -318,15 +318,16 @@ class PSBClient:
             operation="token",
             deadline=deadline,
         )
-        if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
-            raise InvalidResponseError("The token answer has no access_token.", kind="invalid_response")
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token.strip():
+            raise InvalidResponseError("The token answer has no access_token.")
         try:
             lifetime = float(answer.get("expires_in") or contract.TOKEN_DEFAULT_LIFETIME)
         except (TypeError, ValueError):
             lifetime = contract.TOKEN_DEFAULT_LIFETIME
         if lifetime <= 0:
             lifetime = contract.TOKEN_DEFAULT_LIFETIME
-        return answer["access_token"], lifetime
+        return token, lifetime
 
     # -- API calls -----------------------------------------------------------------------------
     def get_my_parties(self):
