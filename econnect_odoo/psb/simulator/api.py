@@ -129,6 +129,7 @@ def send(ctx, party):
 
 def sent_status(ctx, party, document_id):
     key = ctx.party(party)
+    ctx.entry.document_id = document_id
     st = ctx.state
     with st.lock:
         doc = st.sent.get(document_id)

@@ -1,8 +1,9 @@
 """The request log (``sim.requests``): every API and token request the simulator answered."""
 
+import json
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 REDACTED = "***"
 _SECRET_FORM_FIELDS = ("password", "client_secret")
@@ -27,8 +28,6 @@ class LoggedRequest:
 
     def json(self):
         """Decode the body as JSON (``None`` when it is not JSON)."""
-        import json
-
         try:
             return json.loads(self.body or b"null")
         except ValueError:
@@ -74,8 +73,6 @@ def redact_form(body):
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
         return b""
-    from urllib.parse import urlencode
-
     return urlencode([(k, REDACTED if k in _SECRET_FORM_FIELDS else v) for k, v in pairs]).encode()
 
 
