@@ -470,3 +470,57 @@ def test_server_survives_concurrent_control_and_api(sim, http):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_remote_simulator_wrapper(sim, http):
+    from psb.simulator.remote import RemoteError, RemoteSimulator
+
+    remote = RemoteSimulator(sim.url)
+    assert remote.health()["ok"] is True
+    remote.set_latency(0.02)
+    assert remote.settings()["latency"] == 0.02
+    assert remote.settings(latency=0)["latency"] == 0
+    remote.add_participant("0208:0123456749", name="BE SA")
+    assert "0208:0123456749" in sim.participants
+    remote.remove_participant("0208:0123456749")
+    assert "0208:0123456749" not in sim.participants
+    document_id = remote.inject_incoming(OWN, sample_invoice(BUYER, OWN), document_id="r-1")
+    assert document_id == "r-1"
+    sample_id = remote.inject_sample(OWN, number="S-1")
+    assert {d["id"] for d in remote.received_documents()} == {"r-1", sample_id}
+    remote.set_delivery_outcome(BUYER, "error", message="refused")
+    send(sim, http, "r-2")
+    sim.wait_idle()
+    assert remote.sent_document("r-2")["status"] == "SentError"
+    assert remote.inject_invoice_response(OWN, "r-2", "AP")
+    assert remote.emit_event(OWN, "InvoiceReceivedError", "x")["topic"] == "InvoiceReceivedError"
+    assert [e["topic"] for e in remote.events()][-1] == "InvoiceReceivedError"
+    remote.fail_next(1, status=500, path_contains="/me/")
+    assert me(sim, http).status_code == 500
+    remote.rate_limit_next(1, retry_after=4)
+    assert me(sim, http).headers["Retry-After"] == "4"
+    remote.slow_next(1, seconds=0.01)
+    remote.drop_next(1)
+    remote.clear_faults()
+    assert me(sim, http).status_code == 200
+    assert remote.requests(path_contains="/me/party")
+    remote.clear_log()
+    assert remote.requests() == []
+    remote.add_user("u9", "p9", parties=[OWN])
+    remote.add_client("c9", "s9")
+    remote.add_demo_party(OWN)
+    remote.refuse_config_changes(OWN, "API403", "no")
+    remote.allow_config_changes(OWN)
+    assert remote.peppol_configs()["deletions"] == []
+    remote.pause_webhooks()
+    remote.resume_webhooks()
+    assert remote.wait_for_deliveries(timeout=2) == []
+    with pytest.raises(TimeoutError):
+        remote.wait_for_deliveries(count=1, timeout=0.1)
+    assert remote.webhook_deliveries() == []
+    assert remote.hooks() == []
+    remote.expire_tokens()
+    assert me(sim, http).status_code == 401
+    with pytest.raises(RemoteError) as info:
+        remote.call("GET", "nowhere")
+    assert info.value.status == 404

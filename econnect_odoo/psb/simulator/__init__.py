@@ -14,7 +14,8 @@ that lets a newcomer try the addon without eConnect credentials::
 Command line: ``python3 -m psb.simulator --port 8070 --demo`` (or ``bin/psb-simulator``).
 
 One server answers everything: the token endpoint ``{identity_url}/connect/token``, the API under
-``/api/v1/`` and the loopback-only control API under ``/_sim/`` (see :mod:`.control`).
+``/api/v1/`` and the loopback-only control API under ``/_sim/`` (see :mod:`.control`; Python
+wrapper for a simulator in another process: :class:`.remote.RemoteSimulator`).
 
 Interpretations of the contract (PSB-API.md) made here:
 

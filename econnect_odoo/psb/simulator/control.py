@@ -1,7 +1,8 @@
 """The control API under ``/_sim/``: drive a simulator running in another process.
 
-Loopback clients only (403 otherwise). JSON in, JSON out; no token needed; never logged, never
-delayed, never affected by faults. Routes::
+Python wrapper: :class:`psb.simulator.remote.RemoteSimulator`. Loopback clients only (403
+otherwise). JSON in, JSON out; no token needed; never logged, never delayed, never affected by
+faults. Routes::
 
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
