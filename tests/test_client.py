@@ -419,6 +419,8 @@ def test_receiving_config_body_keeps_other_settings():
     assert contract.receiving_config_body(True) == {"capabilities": {"invoices": {"state": "on"}}}
     assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited"}}}) is True
     assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "off"}}}) is False
+    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => on"}}}) is True
+    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => off"}}}) is False
     assert contract.receiving_enabled({}) is None
 
 

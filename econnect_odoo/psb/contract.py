@@ -284,12 +284,17 @@ def receiving_config_body(enabled, current=None):
 def receiving_enabled(config):
     """(unconfirmed) Read the receiving switch from a participant configuration.
 
-    Returns True for ``"on"`` and ``"inherited"`` (reads show "inherited => on"), False for
-    ``"off"``, and None when the configuration does not mention the ``invoices`` capability.
+    Returns True for ``"on"``, False for ``"off"``, and for an inherited state what it inherits:
+    eConnect shows ``"inherited => on"`` (a bare ``"inherited"`` counts as on, the platform's default).
+    None when the configuration does not mention the ``invoices`` capability.
     """
     state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(CAPABILITY_INVOICES) or {}).get(
         CAPABILITY_STATE_KEY
     )
     if state is None:
         return None
-    return str(state).lower() in (CAPABILITY_ON, CAPABILITY_INHERITED)
+    text = str(state).strip().lower()
+    if text.startswith(CAPABILITY_INHERITED):
+        inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
+        return inherited != CAPABILITY_OFF
+    return text == CAPABILITY_ON
