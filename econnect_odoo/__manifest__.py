@@ -17,6 +17,12 @@
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/econnect_receive_prompt_views.xml",
+        "data/mail_templates.xml",
+        "data/econnect_notification_cron.xml",
+        "views/res_users_views.xml",
+        "views/econnect_user_email_views.xml",
+        "views/email_verification_templates.xml",
+        "views/res_company_submission_views.xml",
     ],
     "demo": ["demo/econnect_demo.xml"],
     "assets": {

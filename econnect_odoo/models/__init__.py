@@ -6,3 +6,6 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import res_users
+from . import econnect_notification
+from . import econnect_user_email
+from . import account_move_mail_submission
