@@ -1,2 +1,11 @@
-from . import test_activation, test_connection, test_neutralize, test_receive_prompt, test_security
-from . import test_mail_submission, test_notifications, test_user_email_tour, test_user_emails, test_user_preferences
+from . import test_activation
+from . import test_connection
+from . import test_neutralize
+from . import test_receive_prompt
+from . import test_security
+from . import test_send
+from . import test_mail_submission
+from . import test_notifications
+from . import test_user_email_tour
+from . import test_user_emails
+from . import test_user_preferences
