@@ -89,6 +89,7 @@ class AccountJournal(models.Model):
                 and user.has_group("econnect_odoo.group_econnect_user")
             )
 
+        # Odoo does not keep main addresses unique: the oldest trusted user with that address submits.
         primary = users.search([("email_normalized", "=", normalized), ("share", "=", False)], order="id")
         primary = primary.filtered(trusted)
         if primary:
@@ -183,10 +184,17 @@ class AccountMove(models.Model):
         journal = self.env["account.journal"]._econnect_journal_of_alias(alias)
         return journal._econnect_check_alias_mail(message_dict, new_document=False) if journal else False
 
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        # The mail gateway posts the mail on the record this returns: mark it as new, so that only the mail
+        # that created bills (not a later reply) notes who submitted them.
+        move = super().message_new(msg_dict, custom_values=custom_values)
+        return move.with_context(econnect_new_from_mail=True)
+
     def _message_post_after_hook(self, new_message, message_values):
         attachments = new_message.attachment_ids
         result = super()._message_post_after_hook(new_message, message_values)
-        if self.env.context.get("from_alias") and len(self) == 1 and new_message.message_type == "email":
+        if self.env.context.get("econnect_new_from_mail") and len(self) == 1 and new_message.message_type == "email":
             self._econnect_note_submitter(new_message, attachments)
         return result
 

@@ -81,21 +81,28 @@ class TestMailSubmission(EconnectUsersMixin, EconnectSimulatorMixin, MailCase, T
             [("journal_id", "=", self.journal.id), ("move_type", "=", "in_invoice")]
         )
 
-    def submit(self, sender, attachments=None, subject="Invoice 2025-042"):
-        """Deliver a mail to the alias through Odoo's mail gateway; returns the bills it created."""
+    def deliver(self, sender, attachments=None, subject="Invoice 2025-042", in_reply_to=None):
+        """Deliver a mail to the alias through Odoo's mail gateway; returns its Message-Id."""
         if attachments is None:
             attachments = [("invoice.pdf", make_pdf(), "application", "pdf")]
         message = EmailMessage()
         message["From"] = sender
         message["To"] = self.journal.alias_email
         message["Subject"] = subject
-        message["Message-Id"] = f"<{uuid.uuid4()}@sender.example>"
+        message["Message-Id"] = message_id = f"<{uuid.uuid4()}@sender.example>"
+        if in_reply_to:
+            message["In-Reply-To"] = message["References"] = in_reply_to
         message.set_content("Please find the invoice attached.")
         for name, content, maintype, subtype in attachments:
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-        before = self.bills()
         with self.mock_mail_gateway():
             self.env["mail.thread"].message_process(None, message.as_bytes())
+        return message_id
+
+    def submit(self, sender, attachments=None, subject="Invoice 2025-042"):
+        """Deliver a mail to the alias; returns the bills it created."""
+        before = self.bills()
+        self.deliver(sender, attachments=attachments, subject=subject)
         return self.bills() - before
 
     def replies_to(self, address):
@@ -222,6 +229,22 @@ class TestMailSubmission(EconnectUsersMixin, EconnectSimulatorMixin, MailCase, T
         self.assertIn("no PDF or XML attachment", self.replies_to(self.user.email).body_html)
         notes = [("notes.txt", b"just text", "text", "plain")]
         self.assertFalse(self.submit(self.user.email, attachments=notes, subject="Notes"))
+
+    def test_replies_to_a_submitted_bill(self):
+        """Replies reach the bill only from trusted senders, and do not count as a new submission."""
+        bills = self.submit(self.user.email)
+        original = bills.message_ids.filtered(lambda m: m.message_type == "email").message_id
+        messages, all_bills = bills.message_ids, self.bills()
+
+        self.deliver(self.stranger, attachments=[], subject="Re: Invoice", in_reply_to=original)
+        self.assertEqual(bills.message_ids, messages, "nothing from a stranger reaches the bill")
+        self.assertIn("Only users of", self.replies_to(self.stranger).body_html)
+
+        self.deliver(self.user.email, attachments=[], subject="Re: Invoice", in_reply_to=original)
+        new = bills.message_ids - messages
+        self.assertEqual(len(new), 1, "the trusted reply is posted on the bill")
+        self.assertNotIn("Submitted by", new.body)
+        self.assertEqual(self.bills(), all_bills, "a reply creates no bill")
 
     def test_other_aliases_are_left_alone(self):
         """Only the eConnect purchase journal of an active company is restricted."""
