@@ -209,7 +209,6 @@ class EconnectUserEmail(models.Model):
             "params": {
                 "type": "success",
                 "message": self.env._("A new verification link was sent to %s.", ", ".join(self.mapped("email"))),
-                "next": {"type": "ir.actions.act_window_close"},
             },
         }
 
