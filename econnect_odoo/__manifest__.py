@@ -13,6 +13,7 @@
         "security/econnect_security.xml",
         "security/ir.model.access.csv",
         "security/econnect_rules.xml",
+        "data/ubl_templates.xml",
         "views/econnect_connection_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",

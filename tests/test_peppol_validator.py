@@ -198,3 +198,24 @@ def test_fragment_copy_is_not_mutated(validator):
     # schematron() accepts str and bytes alike
     xml = example("base-example.xml")
     assert validator.schematron(xml.decode(), "cen") == validator.schematron(copy.copy(xml), "cen")
+
+
+def test_nlcius_documents_get_the_peppol_and_nl_rules_but_not_the_bis3_identifier(validator):
+    tree = etree.fromstring(example("base-example.xml"))
+    tree.find("cbc:CustomizationID", NS).text = pv.NLCIUS_CUSTOMIZATION
+    result = validator.validate(etree.tostring(tree), "nlcius")
+    assert result["valid"] and result["profile"] == "nlcius" and "R004" in result["notes"][0]
+    # the NL rules still run: a Dutch supplier's credit note needs its invoice reference (NL-R-001)
+    tree = etree.fromstring(example("base-creditnote-correction.xml"))
+    tree.find("cbc:CustomizationID", NS).text = pv.NLCIUS_CUSTOMIZATION
+    supplier = tree.find("cac:AccountingSupplierParty/cac:Party", NS)
+    supplier.find("cac:PartyTaxScheme/cbc:CompanyID", NS).text = "NL000099998B57"
+    supplier.find("cac:PostalAddress/cac:Country/cbc:IdentificationCode", NS).text = "NL"
+    for reference in tree.findall("cac:BillingReference", NS):
+        tree.remove(reference)
+    result = validator.validate(etree.tostring(tree), "nlcius-cn")
+    assert "NL-R-001" in result["fatal"] and "PEPPOL-EN16931-R004" not in result["fatal"]
+    # a BIS 3 document keeps its own profile, and a wrong identifier still fails R004
+    tree.find("cbc:CustomizationID", NS).text = "urn:example:other"
+    result = validator.validate(etree.tostring(tree), "other")
+    assert result["profile"] == "peppol-bis3" and "PEPPOL-EN16931-R004" in result["fatal"]

@@ -25,11 +25,16 @@ Use:
 
 A result is a dict::
 
-    {"name": "INV_2025_00001", "root": "Invoice", "valid": False,
+    {"name": "INV_2025_00001", "root": "Invoice", "profile": "peppol-bis3" (or "nlcius"), "valid": False,
      "xsd_errors": ["line 12: Element ...: This element is not expected."],
      "fatal": ["BR-61"], "warnings": ["UBL-CR-664"],
      "asserts": [{"layer": "cen", "id": "BR-61", "flag": "fatal", "text": "[BR-61]-If the ...",
-                  "location": "/*:Invoice[...][1]/*:PaymentMeans[...][1]", "test": "..."}]}
+                  "location": "/*:Invoice[...][1]/*:PaymentMeans[...][1]", "test": "..."}],
+     "notes": []}
+
+Dutch NLCIUS documents (SI-UBL 2.0 CustomizationID) get the same XSD and CEN layers; their Peppol layer (with
+the NL-R-* rules) runs on a copy carrying the BIS 3 CustomizationID, because PEPPOL-EN16931-R004 accepts only
+that one (``profile: "nlcius"``, explained in ``notes``).
 """
 
 import base64
@@ -51,6 +56,9 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
+CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+PEPPOL_BIS3_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+NLCIUS_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"
 ROOTS = {
     f"{{{UBL_INVOICE_NS}}}Invoice": ("Invoice", "ubl-2.1-xsd/maindoc/UBL-Invoice-2.1.xsd"),
     f"{{{UBL_CREDIT_NOTE_NS}}}CreditNote": ("CreditNote", "ubl-2.1-xsd/maindoc/UBL-CreditNote-2.1.xsd"),
@@ -141,12 +149,29 @@ class PeppolValidator:
             })
         return results
 
+    @staticmethod
+    def _as_peppol_bis3(tree, result):
+        """Dutch NLCIUS (SI-UBL 2.0) is its own specification: its CustomizationID fails PEPPOL-EN16931-R004,
+        which accepts only the BIS 3 one. Its Peppol layer (Peppol and NL-R-* rules) runs on a copy that carries
+        the BIS 3 identifier, and the result says so (``profile``)."""
+        customization = tree.find(f"{{{CBC_NS}}}CustomizationID")
+        if customization is None or (customization.text or "").strip() != NLCIUS_CUSTOMIZATION:
+            return tree
+        result["profile"] = "nlcius"
+        result["notes"].append(
+            "NLCIUS: Peppol/NL rules run with the BIS 3 CustomizationID (R004 checks the BIS 3 identifier only); "
+            "SI-UBL 2.0's own BR-NL rules are not part of this rule set"
+        )
+        copy = etree.fromstring(etree.tostring(tree), parser=safe_parser())
+        copy.find(f"{{{CBC_NS}}}CustomizationID").text = PEPPOL_BIS3_CUSTOMIZATION
+        return copy
+
     def validate(self, xml, name="document"):
         """Full pipeline on one document (bytes or str). Returns the result dict described in the module doc."""
         if isinstance(xml, str):
             xml = xml.encode("utf-8")
-        result = {"name": name, "root": None, "valid": False, "xsd_errors": [], "fatal": [], "warnings": [],
-                  "asserts": []}
+        result = {"name": name, "root": None, "profile": "peppol-bis3", "valid": False, "xsd_errors": [],
+                  "fatal": [], "warnings": [], "asserts": [], "notes": []}
         try:
             tree = parse(xml)
         except (etree.XMLSyntaxError, ValueError) as error:
@@ -159,8 +184,8 @@ class PeppolValidator:
         schema = self._schema(tree.tag)
         if not schema.validate(tree):
             result["xsd_errors"] = [f"line {e.line}: {e.message}" for e in schema.error_log]
-        for layer in LAYERS:
-            result["asserts"].extend(self.schematron(tree, layer))
+        result["asserts"].extend(self.schematron(tree, "cen"))
+        result["asserts"].extend(self.schematron(self._as_peppol_bis3(tree, result), "peppol"))
         result["fatal"] = [a["id"] for a in result["asserts"] if a["flag"] == "fatal"]
         result["warnings"] = [a["id"] for a in result["asserts"] if a["flag"] != "fatal"]
         result["valid"] = not result["xsd_errors"] and not result["fatal"]
