@@ -15,6 +15,7 @@
         "security/econnect_rules.xml",
         "data/ubl_templates.xml",
         "views/econnect_connection_views.xml",
+        "views/account_tax_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/econnect_receive_prompt_views.xml",

@@ -7,3 +7,4 @@ from . import res_company
 from . import res_config_settings
 from . import res_users
 from . import account_edi_xml_ubl_bis3
+from . import account_tax

@@ -16,6 +16,8 @@ Fixed in the document:
 - UBL-SR-53: no ``PartyTaxScheme`` for a party without VAT number (Odoo wrote one holding the Peppol EAS code
   as tax scheme and the endpoint as "VAT number").
 - BR-10: an invoice contact without an address of its own is written with its company's address.
+- VAT category: the Peppol VAT category chosen on a 0% tax (``account.tax.econnect_ubl_tax_category``, e.g.
+  reverse charge AE) wins over Odoo's guess from the countries.
 - PEPPOL-EN16931-R020: without Peppol fields on the company's partner, the seller's endpoint is the company's
   eConnect party id (the identity the document leaves from).
 
@@ -156,6 +158,24 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
             # without VAT number has no PartyTaxScheme (BT-31/BT-48 absent).
             return []
         return vals_list
+
+    def _get_tax_unece_codes(self, customer, supplier, tax):
+        # EXTENDS account.edi.common: the Peppol VAT category chosen on a 0% tax wins over Odoo's guess.
+        category = tax[:1].econnect_ubl_tax_category if tax else False
+        if not category:
+            return super()._get_tax_unece_codes(customer, supplier, tax)
+        reason_code, reason = {
+            "AE": ("VATEX-EU-AE", self.env._("Reverse charge")),
+            "K": ("VATEX-EU-IC", self.env._("Intra-Community supply")),
+            "G": ("VATEX-EU-G", self.env._("Export outside the EU")),
+            "E": (None, self.env._("Exempt from tax")),
+            "Z": (None, None),  # BR-Z-10: no exemption reason
+        }[category]
+        return {
+            "tax_category_code": category,
+            "tax_exemption_reason_code": reason_code,
+            "tax_exemption_reason": reason,
+        }
 
     def _get_invoice_payment_means_vals_list(self, invoice):
         # EXTENDS account.edi.xml.ubl_bis3

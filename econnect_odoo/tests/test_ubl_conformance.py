@@ -6,7 +6,10 @@ by the official rules, in ONE subprocess (``peppol_validator.validate_batch``: s
 the Odoo process). Skips with a message when the rules folder (``PEPPOL_RULES_DIR``) or saxonche is absent.
 """
 
+from lxml import etree
+
 from odoo import Command, fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -14,6 +17,10 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from .peppol_validator import format_failures, validate_batch
 
 INVOICE_DATE = fields.Date.from_string("2025-03-10")
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -62,6 +69,8 @@ class TestUblConformance(AccountTestInvoicingCommon):
         cls.tax_0 = tax("0% BTW", 0.0)
         cls.tax_0_eu = tax("0% BTW EU", 0.0)
         cls.tax_0_export = tax("0% BTW export", 0.0)
+        cls.tax_0_reverse = tax("0% BTW verlegd", 0.0)
+        cls.tax_0_reverse.econnect_ubl_tax_category = "AE"
 
         def partner(name, country, **values):
             return cls.env["res.partner"].create({
@@ -200,7 +209,10 @@ class TestUblConformance(AccountTestInvoicingCommon):
             {"name": "Cursus (vrijgesteld)", "price_unit": 150.0, "taxes": self.tax_0},
         ])
         cases["be_reverse_charge"] = c._invoice(self.be_buyer, [
-            {"name": "Advies (verlegd)", "quantity": 8, "price_unit": 95.0, "taxes": self.tax_0_eu},
+            {"name": "Advies (verlegd)", "quantity": 8, "price_unit": 95.0, "taxes": self.tax_0_reverse},
+        ])
+        cases["nl_domestic_reverse_charge"] = c._invoice(self.nl_buyer, [
+            {"name": "Onderaanneming bouw", "quantity": 40, "price_unit": 55.0, "taxes": self.tax_0_reverse},
         ])
         cases["de_intra_eu_goods"] = c._invoice(self.de_buyer, [
             {"name": "Fahrradrahmen", "quantity": 10, "price_unit": 120.0, "taxes": self.tax_0_eu},
@@ -392,3 +404,94 @@ class TestUblConformance(AccountTestInvoicingCommon):
         # NLCIUS when the partner's format says so
         self.assertEqual(results["nlcius_invoice"]["profile"], "nlcius")
         self.assertEqual(results["nl_21"]["profile"], "peppol-bis3")
+
+    # ------------------------------------------------------------------------------------------------------
+    # what the fixed documents say (no validator needed)
+    # ------------------------------------------------------------------------------------------------------
+    def _tree(self, move):
+        xml, errors = self._econnect_ubl(move)
+        self.assertEqual(errors, [])
+        return etree.fromstring(xml)
+
+    def _texts(self, tree, xpath):
+        return [node.text for node in tree.xpath(xpath, namespaces=NS)]
+
+    def test_credit_note_references_its_invoice_and_pays_back_only_to_a_known_account(self):
+        invoice = type(self)._invoice(self.nl_buyer, [{"name": "Fiets", "price_unit": 250.0, "taxes": self.tax_21}],
+                                      ref="PO-777")
+        tree = self._tree(type(self)._reverse(invoice))
+        self.assertEqual(self._texts(tree, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"), [invoice.name])
+        self.assertEqual(self._texts(tree, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate"),
+                         ["2025-03-10"])
+        self.assertEqual(self._texts(tree, "cac:OrderReference/cbc:ID"), ["PO-777"])
+        self.assertEqual(tree.xpath("cac:PaymentMeans", namespaces=NS), [], "no account known: no payment means")
+
+        invoice = type(self)._invoice(self.nl_buyer_with_bank, [
+            {"name": "Fiets", "price_unit": 300.0, "taxes": self.tax_21},
+        ])
+        tree = self._tree(type(self)._reverse(invoice))
+        self.assertEqual(self._texts(tree, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID"),
+                         ["NL02RABO0123456789"])
+
+    def test_cash_rounding_is_written_as_booked(self):
+        lines = [{"name": "Lampje", "quantity": 3, "price_unit": 3.33, "taxes": self.tax_21}]
+        move = type(self)._invoice(self.nl_buyer, lines, invoice_cash_rounding_id=self.cash_rounding_line.id)
+        tree = self._tree(move)
+        total = "cac:LegalMonetaryTotal/cbc:"
+        self.assertEqual(self._texts(tree, total + "TaxInclusiveAmount"), ["12.09"])
+        self.assertEqual(self._texts(tree, total + "PayableRoundingAmount"), ["0.01"])
+        self.assertEqual(self._texts(tree, total + "PayableAmount"), ["12.10"])
+        self.assertEqual(move.amount_total, 12.10)
+
+        move = type(self)._invoice(self.nl_buyer, lines, invoice_cash_rounding_id=self.cash_rounding_tax.id)
+        tree = self._tree(move)
+        self.assertEqual(move.amount_tax, 2.11)
+        self.assertEqual(self._texts(tree, "cac:TaxTotal/cbc:TaxAmount"), ["2.11"])
+        self.assertEqual(self._texts(tree, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount"), ["2.11"])
+        self.assertEqual(self._texts(tree, total + "TaxInclusiveAmount"), ["12.10"])
+        self.assertEqual(self._texts(tree, total + "PayableRoundingAmount"), [])
+
+    def test_parties_as_peppol_expects_them(self):
+        tree = self._tree(type(self)._invoice(self.nl_buyer_no_vat, [
+            {"name": "Fiets", "price_unit": 450.0, "taxes": self.tax_21},
+        ]))
+        customer = "cac:AccountingCustomerParty/cac:Party/"
+        self.assertEqual(tree.xpath(customer + "cac:PartyTaxScheme", namespaces=NS), [], "no VAT, no tax scheme")
+        self.assertEqual(self._texts(tree, customer + "cbc:EndpointID"), ["55667788"])
+
+        tree = self._tree(type(self)._invoice(self.nl_contact, [
+            {"name": "Fiets", "price_unit": 450.0, "taxes": self.tax_21},
+        ]))
+        self.assertEqual(self._texts(tree, customer + "cac:PostalAddress/cbc:CityName"), ["Utrecht"])
+        self.assertEqual(self._texts(tree, customer + "cac:Contact/cbc:Name"), ["Jan de Vries"])
+
+    def test_reverse_charge_category(self):
+        tree = self._tree(type(self)._invoice(self.be_buyer, [
+            {"name": "Advies", "price_unit": 950.0, "taxes": self.tax_0_reverse},
+        ]))
+        category = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:"
+        self.assertEqual(self._texts(tree, category + "ID"), ["AE"])
+        self.assertEqual(self._texts(tree, category + "TaxExemptionReasonCode"), ["VATEX-EU-AE"])
+        self.assertEqual(self._texts(tree, "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"), ["AE"])
+        # without a category, Odoo's guess from the countries stays
+        tree = self._tree(type(self)._invoice(self.be_buyer, [
+            {"name": "Onderdelen", "price_unit": 950.0, "taxes": self.tax_0_eu},
+        ]))
+        self.assertEqual(self._texts(tree, category + "ID"), ["K"])
+        with self.assertRaisesRegex(ValidationError, "only a 0% tax can have a Peppol VAT category"):
+            self.tax_21.econnect_ubl_tax_category = "AE"
+
+    def test_builder_follows_the_partner_format_and_checks_without_rendering(self):
+        ubl = self.env["account.edi.xml.ubl_bis3"]
+        nlcius = type(self)._invoice(self.nl_buyer_nlcius, [{"name": "Fiets", "price_unit": 9.0, "taxes": self.tax_21}])
+        self.assertEqual(ubl._econnect_builder(nlcius)._name, "account.edi.xml.ubl_nl")
+        self.assertIn(b"urn:fdc:nen.nl:nlcius:v1.0", self._econnect_ubl(nlcius)[0])
+        bis3 = type(self)._invoice(self.us_buyer, [{"name": "Bike", "price_unit": 9.0, "taxes": self.tax_0_export}])
+        self.assertEqual(ubl._econnect_builder(bis3)._name, "account.edi.xml.ubl_bis3")
+
+        blocked = type(self)._invoice(self.nl_buyer_no_endpoint, [
+            {"name": "Knipbeurt", "price_unit": 35.0, "taxes": self.tax_21},
+        ], move_type="out_refund")
+        errors = ubl._econnect_errors(blocked)
+        self.assertEqual(errors, self._econnect_ubl(blocked)[1])
+        self.assertEqual(len(errors), 2, errors)  # the endpoint and the credit note's reference, in one list
