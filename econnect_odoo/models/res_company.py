@@ -261,6 +261,10 @@ class ResCompany(models.Model):
             hook = client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
         except PSBError as error:
             self._raise_psb_error(error)
+        own = company.partner_id
+        if not own.peppol_eas or not own.peppol_endpoint:
+            # The administrator just confirmed the party id: it is the company's Peppol e-address on invoices.
+            own.write({"peppol_eas": party.scheme, "peppol_endpoint": party.value})
         company.write({
             "econnect_webhook_secret_encrypted": crypto.encrypt(secret),
             "econnect_hook_id": (hook or {}).get("id") or company.econnect_hook_id,

@@ -1,2 +1,7 @@
-from . import test_activation, test_connection, test_neutralize, test_receive_prompt, test_security
+from . import test_activation
+from . import test_connection
+from . import test_neutralize
+from . import test_receive_prompt
+from . import test_security
+from . import test_send
 from . import test_ubl_conformance
