@@ -2,7 +2,9 @@
 official Peppol rules (XSD + CEN EN 16931 + Peppol BIS 3.0.21), fixed here, or stopped before sending by a
 constraint that says what to fix and where.
 
-The Dutch NLCIUS builder (``account.edi.xml.ubl_nl``) inherits this model, so it gets the same fixes.
+The Dutch NLCIUS builder (``account.edi.xml.ubl_nl``) inherits this model, so it gets the same fixes. The send
+flow picks the builder (``account.move._econnect_builder()``) and refuses an invoice whose ``_export_invoice``
+returns errors: these constraints are part of its checks, and of Odoo's own Send & Print.
 
 Fixed in the document:
 
@@ -35,34 +37,6 @@ NL_LEGAL_SCHEMES = ("0106", "0190")  # NL-R-003 / NL-R-005: KvK or OIN
 
 class AccountEdiXmlUBLBIS3(models.AbstractModel):
     _inherit = "account.edi.xml.ubl_bis3"
-
-    # ------------------------------------------------------------------------------------------------------
-    # Entry points for the sending flow
-    # ------------------------------------------------------------------------------------------------------
-    @api.model
-    def _econnect_builder(self, move):
-        """The builder of ``move``'s UBL: Dutch NLCIUS when the customer's e-invoice format says so, else
-        Peppol BIS Billing 3.0."""
-        partner = move.partner_id.commercial_partner_id
-        if partner.invoice_edi_format == "nlcius":
-            return self.env["account.edi.xml.ubl_nl"]
-        return self.env["account.edi.xml.ubl_bis3"]
-
-    @api.model
-    def _econnect_export(self, move):
-        """``(xml bytes, sorted list of error messages)`` for ``move``, from the right builder. Send nothing
-        when the list is not empty: each message says what to fix and where."""
-        xml, errors = self._econnect_builder(move)._export_invoice(move)
-        return xml, sorted(errors)
-
-    @api.model
-    def _econnect_errors(self, move):
-        """The builder's pre-send errors of ``move`` (sorted messages), without rendering the XML."""
-        builder = self._econnect_builder(move)
-        vals = builder.with_context(convert_fixed_taxes=True)._export_invoice_vals(
-            move.with_context(lang=move.partner_id.lang)
-        )
-        return sorted({error for error in builder._export_invoice_constraints(move, vals).values() if error})
 
     # ------------------------------------------------------------------------------------------------------
     # Document values

@@ -1,19 +1,21 @@
 """Every invoice we send passes the official Peppol rules (XSD + CEN EN 16931 + Peppol BIS 3.0.21), or is
 stopped before it leaves with a message saying what to fix and where.
 
-A Dutch company invoices a varied matrix of customers and cases; all the UBL documents are validated at once
-by the official rules, in ONE subprocess (``peppol_validator.validate_batch``: saxonche must never load inside
-the Odoo process). Skips with a message when the rules folder (``PEPPOL_RULES_DIR``) or saxonche is absent.
+A Dutch company, active at eConnect (the PSB simulator, over real HTTP), sends a varied matrix of invoices with
+"Send via eConnect"; the UBL documents the simulator received are validated at once by the official rules, in
+ONE subprocess (``peppol_validator.validate_batch``: saxonche must never load inside the Odoo process). Skips
+with a message when the rules folder (``PEPPOL_RULES_DIR``) or saxonche is absent.
 """
 
 from lxml import etree
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .common import EconnectSendMixin
 from .peppol_validator import format_failures, validate_batch
 
 INVOICE_DATE = fields.Date.from_string("2025-03-10")
@@ -24,7 +26,7 @@ NS = {
 
 
 @tagged("post_install", "-at_install")
-class TestUblConformance(AccountTestInvoicingCommon):
+class TestUblConformance(EconnectSendMixin, AccountTestInvoicingCommon):
     country_code = "NL"
     chart_template = "generic_coa"  # the matrix must not depend on l10n_nl being installed
 
@@ -43,14 +45,8 @@ class TestUblConformance(AccountTestInvoicingCommon):
             "vat": "NL000099998B57",
             "company_registry": "12345678",
             "email": "facturen@despaak.example",
-            "econnect_party_id": "0106:12345678",
         })
-        cls.company.partner_id.write({"peppol_eas": "0106", "peppol_endpoint": "12345678"})
-        cls.company_bank = cls.env["res.partner.bank"].create({
-            "acc_number": "NL91ABNA0417164300",
-            "partner_id": cls.company.partner_id.id,
-            "allow_out_payment": True,
-        })
+        cls.company.partner_id.write({"peppol_eas": "0106", "peppol_endpoint": "12345678"})  # our eConnect party
         cls.env["decimal.precision"].search([("name", "=", "Product Price")]).digits = 4
         cls.env["decimal.precision"].search([("name", "=", "Product Unit of Measure")]).digits = 4
 
@@ -126,6 +122,9 @@ class TestUblConformance(AccountTestInvoicingCommon):
             "name": "0.05 tax", "rounding": 0.05, "strategy": "biggest_tax", "rounding_method": "HALF-UP",
         })
         cls.usd = cls.setup_other_currency("USD", rates=[("2025-01-01", 1.0843)])
+        for buyer in (cls.nl_buyer, cls.nl_buyer_nlcius, cls.be_buyer, cls.de_buyer, cls.us_buyer, cls.nl_buyer_no_vat,
+                      cls.nl_buyer_with_bank):
+            cls.simulator.add_participant(f"{buyer.peppol_eas}:{buyer.peppol_endpoint}", name=buyer.name)
         cls.tax_21_included = tax("21% BTW incl.", 21.0)
         cls.tax_21_included.price_include_override = "tax_included"
         cls.tax_fixed = cls.env["account.tax"].create({
@@ -185,10 +184,27 @@ class TestUblConformance(AccountTestInvoicingCommon):
         refund.action_post()
         return refund
 
-    def _econnect_ubl(self, move):
-        """The UBL we send for ``move``: ``(xml bytes, the builder's pre-send errors)``. The one place the matrix
-        gets its documents from."""
-        return self.env["account.edi.xml.ubl_bis3"]._econnect_export(move)
+    def _econnect_ubl(self, move, send=True):
+        """The UBL we send for ``move``: ``(xml bytes, [why it was refused])``. The one place the tests get their
+        documents from.
+
+        ``send``: "Send via eConnect" to the simulator; the document is what the simulator received. When the
+        send flow refuses the invoice, the list holds its message, then the builder's own errors, and the xml is
+        what the builder would have written (for the test to show it breaks the rule the check guards).
+        ``send=False``: the builder alone (``_export_invoice``, as Odoo's Send & Print), for what the send flow
+        checks more strictly than the Peppol rules.
+        """
+        builder = move._econnect_builder()
+        if not send:
+            xml, errors = builder._export_invoice(move)
+            return xml, sorted(errors)
+        try:
+            move.action_econnect_send()
+        except UserError as error:
+            xml, errors = builder._export_invoice(move)
+            return xml, [error.args[0], *sorted(errors)]
+        self.assertEqual(move.econnect_state, "sent", move.econnect_message)
+        return self.sent_xml(move), []
 
     # ------------------------------------------------------------------------------------------------------
     # the matrix
@@ -380,11 +396,14 @@ class TestUblConformance(AccountTestInvoicingCommon):
         blocked case is stopped by our checks with its message, its document indeed breaking the rule."""
         valid_cases = self._matrix()
         blocked = self._blocked()
-        produced = {name: self._econnect_ubl(move) for name, move in valid_cases.items()}
+        # The send flow wants a credit note made from its invoice; Odoo's builder (and the Peppol rules) also
+        # accept the corrected invoice's number typed as the credit note's reference.
+        builder_only = {"nlr001_credit_note_with_typed_reference"}
+        produced = {name: self._econnect_ubl(move, send=name not in builder_only) for name, move in valid_cases.items()}
         produced.update({name: self._econnect_ubl(case[0]) for name, case in blocked.items()})
         # PEPPOL-EN16931-R020: without Peppol fields on the company's partner, the seller is our eConnect party
         self.company.partner_id.peppol_endpoint = False
-        produced["nl_seller_endpoint_from_econnect_party"] = self._econnect_ubl(valid_cases["nl_9"])
+        produced["nl_seller_endpoint_from_econnect_party"] = self._econnect_ubl(valid_cases["nl_9"], send=False)
         self.assertIn(b'<cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>',
                       produced["nl_seller_endpoint_from_econnect_party"][0])
         valid_names = [*valid_cases, "nl_seller_endpoint_from_econnect_party"]
@@ -481,17 +500,29 @@ class TestUblConformance(AccountTestInvoicingCommon):
         with self.assertRaisesRegex(ValidationError, "only a 0% tax can have a Peppol VAT category"):
             self.tax_21.econnect_ubl_tax_category = "AE"
 
-    def test_builder_follows_the_partner_format_and_checks_without_rendering(self):
-        ubl = self.env["account.edi.xml.ubl_bis3"]
+    def test_builder_follows_the_partner_format_and_its_errors_stop_the_send(self):
         nlcius = type(self)._invoice(self.nl_buyer_nlcius, [{"name": "Fiets", "price_unit": 9.0, "taxes": self.tax_21}])
-        self.assertEqual(ubl._econnect_builder(nlcius)._name, "account.edi.xml.ubl_nl")
+        self.assertEqual(nlcius._econnect_builder()._name, "account.edi.xml.ubl_nl")
         self.assertIn(b"urn:fdc:nen.nl:nlcius:v1.0", self._econnect_ubl(nlcius)[0])
         bis3 = type(self)._invoice(self.us_buyer, [{"name": "Bike", "price_unit": 9.0, "taxes": self.tax_0_export}])
-        self.assertEqual(ubl._econnect_builder(bis3)._name, "account.edi.xml.ubl_bis3")
+        self.assertEqual(bis3._econnect_builder()._name, "account.edi.xml.ubl_bis3")
 
+        # what only the builder checks stops "Send via eConnect" too, with the builder's message
+        no_bank = type(self)._invoice(self.nl_buyer, [{"name": "Fiets", "price_unit": 9.0, "taxes": self.tax_21}],
+                                      post=False)
+        no_bank.partner_bank_id = False
+        no_bank.action_post()
+        sent_before = len(self.simulator.sent_documents)
+        with self.assertRaisesRegex(UserError, "has no bank account to be paid on"):
+            no_bank.action_econnect_send()
+        self.assertEqual(no_bank.econnect_state, "not_sent")
+        self.assertEqual(len(self.simulator.sent_documents), sent_before, "nothing left")
+
+        # every problem of an invoice, in one list
         blocked = type(self)._invoice(self.nl_buyer_no_endpoint, [
             {"name": "Knipbeurt", "price_unit": 35.0, "taxes": self.tax_21},
         ], move_type="out_refund")
-        errors = ubl._econnect_errors(blocked)
-        self.assertEqual(errors, self._econnect_ubl(blocked)[1])
-        self.assertEqual(len(errors), 2, errors)  # the endpoint and the credit note's reference, in one list
+        _xml, errors = self._econnect_ubl(blocked, send=False)
+        self.assertEqual(len(errors), 2, errors)
+        self.assertIn("Set the Peppol endpoint of Kapsalon Knip", errors[1] + errors[0])
+        self.assertIn("does not say which invoice it corrects", errors[1] + errors[0])
