@@ -2,9 +2,11 @@
 official Peppol rules (XSD + CEN EN 16931 + Peppol BIS 3.0.21), fixed here, or stopped before sending by a
 constraint that says what to fix and where.
 
-The Dutch NLCIUS builder (``account.edi.xml.ubl_nl``) inherits this model, so it gets the same fixes. The send
-flow picks the builder (``account.move._econnect_builder()``) and refuses an invoice whose ``_export_invoice``
-returns errors: these constraints are part of its checks, and of Odoo's own Send & Print.
+The fixes apply to BIS 3 and to the Dutch NLCIUS builder (``account.edi.xml.ubl_nl``, which inherits this model):
+the formats eConnect sends (``ECONNECT_BUILDERS``). The send flow picks the builder
+(``account.move._econnect_builder()``) and refuses an invoice whose ``_export_invoice`` returns errors: these
+constraints are part of its checks, and of Odoo's own Send & Print. The endpoint checks apply to companies where
+eConnect is active (Odoo itself tolerates a file without endpoints for e-mail).
 
 Fixed in the document:
 
@@ -33,6 +35,10 @@ from odoo import api, models
 from ..psb.party import InvalidPartyId, PartyId
 
 NL_LEGAL_SCHEMES = ("0106", "0190")  # NL-R-003 / NL-R-005: KvK or OIN
+#: The builders of the formats eConnect sends (checked by the conformance matrix). Odoo's other BIS 3 derivatives
+#: (XRechnung, A-NZ, SG, PINT, CIUS-RO, ...) have rules of their own (XRechnung wants payment means on every
+#: document, for one) and keep Odoo's output.
+ECONNECT_BUILDERS = ("account.edi.xml.ubl_bis3", "account.edi.xml.ubl_nl")
 
 
 class AccountEdiXmlUBLBIS3(models.AbstractModel):
@@ -41,9 +47,14 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
     # ------------------------------------------------------------------------------------------------------
     # Document values
     # ------------------------------------------------------------------------------------------------------
+    def _econnect_fixes_apply(self):
+        return self._name in ECONNECT_BUILDERS
+
     def _export_invoice_vals(self, invoice):
         # EXTENDS account.edi.xml.ubl_bis3
         vals = super()._export_invoice_vals(invoice)
+        if not self._econnect_fixes_apply():
+            return vals
         vals["MonetaryTotalType_template"] = "econnect_odoo.ubl_bis3_MonetaryTotalType"
         document = vals["vals"]
 
@@ -118,6 +129,8 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
     def _get_partner_party_vals(self, partner, role):
         # EXTENDS account.edi.xml.ubl_bis3
         vals = super()._get_partner_party_vals(partner, role)
+        if not self._econnect_fixes_apply():
+            return vals
         commercial = partner.commercial_partner_id
         if role == "customer" and partner != commercial and not partner.country_id and commercial.country_id:
             # BR-10: an invoice contact without an address of its own gets its company's address.
@@ -127,7 +140,7 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
     def _get_partner_party_tax_scheme_vals_list(self, partner, role):
         # EXTENDS account.edi.xml.ubl_bis3
         vals_list = super()._get_partner_party_tax_scheme_vals_list(partner, role)
-        if not partner.vat:
+        if self._econnect_fixes_apply() and not partner.vat:
             # UBL-SR-53: Odoo writes the Peppol EAS code as tax scheme and the endpoint as VAT number: a party
             # without VAT number has no PartyTaxScheme (BT-31/BT-48 absent).
             return []
@@ -135,7 +148,7 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
 
     def _get_tax_unece_codes(self, customer, supplier, tax):
         # EXTENDS account.edi.common: the Peppol VAT category chosen on a 0% tax wins over Odoo's guess.
-        category = tax[:1].econnect_ubl_tax_category if tax else False
+        category = tax[:1].econnect_ubl_tax_category if tax and self._econnect_fixes_apply() else False
         if not category:
             return super()._get_tax_unece_codes(customer, supplier, tax)
         reason_code, reason = {
@@ -154,7 +167,7 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
     def _get_invoice_payment_means_vals_list(self, invoice):
         # EXTENDS account.edi.xml.ubl_bis3
         vals_list = super()._get_invoice_payment_means_vals_list(invoice)
-        if invoice.move_type == "out_refund" and not invoice.partner_bank_id:
+        if self._econnect_fixes_apply() and invoice.move_type == "out_refund" and not invoice.partner_bank_id:
             # BR-61: "credit transfer" needs an account; a credit note needs no payment means (NL-R-007 asks
             # them only when the customer pays).
             return []
@@ -172,6 +185,8 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
     def _export_invoice_constraints(self, invoice, vals):
         # EXTENDS account.edi.xml.ubl_bis3
         constraints = super()._export_invoice_constraints(invoice, vals)
+        if not self._econnect_fixes_apply():
+            return constraints
         document = vals["vals"]
         is_refund = invoice.move_type == "out_refund"
 
@@ -198,6 +213,9 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
                     credit_note=invoice.name,
                 )
 
+        constraints["econnect_fixed_tax_outside_vat_base"] = self._econnect_fixed_tax_error(invoice, vals)
+        if invoice.company_id.econnect_state != "active":
+            return constraints
         customer = invoice.partner_id.commercial_partner_id
         constraints["econnect_buyer_endpoint"] = self._econnect_endpoint_error(
             customer,
@@ -209,7 +227,6 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
                 partner=customer.display_name,
             ),
         )
-        constraints["econnect_fixed_tax_outside_vat_base"] = self._econnect_fixed_tax_error(invoice, vals)
         company = invoice.company_id
         constraints["econnect_seller_endpoint"] = self._econnect_endpoint_error(
             company.partner_id,

@@ -526,3 +526,22 @@ class TestUblConformance(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual(len(errors), 2, errors)
         self.assertIn("Set the Peppol endpoint of Kapsalon Knip", errors[1] + errors[0])
         self.assertIn("does not say which invoice it corrects", errors[1] + errors[0])
+
+    def test_other_formats_and_companies_keep_odoo_behaviour(self):
+        """Our fixes are for the formats eConnect sends; Odoo's other BIS 3 derivatives keep their output (e.g.
+        XRechnung wants payment means on a credit note too), and a company that does not use eConnect can still
+        make a UBL file without Peppol endpoints (Odoo tolerates it for e-mail)."""
+        refund = type(self)._reverse(type(self)._invoice(self.nl_buyer, [
+            {"name": "Fiets", "price_unit": 250.0, "taxes": self.tax_21},
+        ]))
+        xml, _errors = self.env["account.edi.xml.ubl_de"]._export_invoice(refund)
+        self.assertIn(b"PaymentMeans", xml)
+        xml, _errors = self._econnect_ubl(refund, send=False)
+        self.assertNotIn(b"PaymentMeans", xml)
+
+        move = type(self)._invoice(self.nl_buyer_no_endpoint, [
+            {"name": "Knipbeurt", "price_unit": 35.0, "taxes": self.tax_21},
+        ])
+        self.assertTrue(any("Set the Peppol endpoint" in e for e in self._econnect_ubl(move, send=False)[1]))
+        self.company.econnect_state = "not_connected"
+        self.assertEqual(self._econnect_ubl(move, send=False)[1], [])
