@@ -20,6 +20,8 @@ Fixed in the document:
 - UBL-SR-53: no ``PartyTaxScheme`` for a party without VAT number (Odoo wrote one holding the Peppol EAS code
   as tax scheme and the endpoint as "VAT number").
 - BR-10: an invoice contact without an address of its own is written with its company's address.
+- Line prices: the unit price the user typed where it adds up to the line amount (Odoo writes the line amount
+  divided by the quantity, with 10 decimals), and the discount from it.
 - VAT category: the Peppol VAT category chosen on a 0% tax (``account.tax.econnect_ubl_tax_category``, e.g.
   reverse charge AE) wins over Odoo's guess from the countries.
 - PEPPOL-EN16931-R020: without Peppol fields on the company's partner, the seller's endpoint is the company's
@@ -163,6 +165,45 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
             "tax_exemption_reason_code": reason_code,
             "tax_exemption_reason": reason,
         }
+
+    def _econnect_exact_price(self, line):
+        """The unit price (before discount) the user typed, when the UBL can carry it as is: the price excludes
+        VAT, no fixed tax becomes a line charge, and quantity x price (less the discount) gives the line amount.
+        Odoo writes instead the line amount divided by the quantity (``1.1321886481`` for a typed ``1.1305``),
+        which is valid but not the price on the PDF."""
+        taxes = line.tax_ids.flatten_taxes_hierarchy()
+        if (
+            not self._econnect_fixes_apply()
+            or not line.quantity
+            or line.discount == 100.0
+            or any(tax.price_include or tax.amount_type == "fixed" for tax in taxes)
+        ):
+            return None
+        currency = line.currency_id
+        net = line.quantity * line.price_unit * (1.0 - (line.discount or 0.0) / 100.0)
+        if currency.compare_amounts(currency.round(net), line.price_subtotal):
+            return None
+        return line.price_unit
+
+    def _get_invoice_line_price_vals(self, line):
+        # EXTENDS account.edi.xml.ubl_20: the typed unit price where it adds up (PEPPOL-EN16931-R120)
+        vals = super()._get_invoice_line_price_vals(line)
+        price = self._econnect_exact_price(line)
+        if price is not None:
+            vals["price_amount"] = price
+        return vals
+
+    def _get_invoice_line_allowance_vals_list(self, line, tax_values_list=None):
+        # EXTENDS account.edi.xml.ubl_bis3: with the typed unit price, the discount is the typed gross amount
+        # less the line amount (Odoo derives the gross amount from the line amount).
+        vals_list = super()._get_invoice_line_allowance_vals_list(line, tax_values_list=tax_values_list)
+        price = self._econnect_exact_price(line) if line.discount else None
+        if price is not None:
+            currency = line.currency_id
+            for vals in vals_list:
+                if vals.get("charge_indicator") == "false" and vals.get("allowance_charge_reason_code") == 95:
+                    vals["amount"] = currency.round(line.quantity * price) - line.price_subtotal
+        return vals_list
 
     def _get_invoice_payment_means_vals_list(self, invoice):
         # EXTENDS account.edi.xml.ubl_bis3

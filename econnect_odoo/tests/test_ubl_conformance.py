@@ -7,6 +7,8 @@ ONE subprocess (``peppol_validator.validate_batch``: saxonche must never load in
 with a message when the rules folder (``PEPPOL_RULES_DIR``) or saxonche is absent.
 """
 
+import os
+
 from lxml import etree
 
 from odoo import Command, fields
@@ -409,6 +411,11 @@ class TestUblConformance(EconnectSendMixin, AccountTestInvoicingCommon):
         valid_names = [*valid_cases, "nl_seller_endpoint_from_econnect_party"]
 
         results = {r["name"]: r for r in validate_batch({name: xml for name, (xml, _errors) in produced.items()})}
+        dump_dir = os.environ.get("ECONNECT_UBL_DUMP_DIR")  # to look at the documents: set it to a folder
+        if dump_dir:
+            for name, (xml, _errors) in produced.items():
+                with open(os.path.join(dump_dir, f"{name}.xml"), "wb") as handle:
+                    handle.write(xml)
 
         self.assertEqual(len(results), len(valid_names) + len(blocked))
         invalid = [results[name] for name in valid_names if not results[name]["valid"]]
@@ -545,3 +552,21 @@ class TestUblConformance(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertTrue(any("Set the Peppol endpoint" in e for e in self._econnect_ubl(move, send=False)[1]))
         self.company.econnect_state = "not_connected"
         self.assertEqual(self._econnect_ubl(move, send=False)[1], [])
+
+    def test_line_prices_are_the_typed_ones(self):
+        move = type(self)._invoice(self.nl_buyer, [
+            {"name": "Spaak", "quantity": 1.3337, "price_unit": 1.1305, "taxes": self.tax_21},
+            {"name": "Band", "quantity": 7.25, "price_unit": 19.9999, "discount": 12.5, "taxes": self.tax_21},
+            {"name": "Bel", "quantity": 3, "price_unit": 3.99, "taxes": self.tax_21_included},
+        ])
+        tree = self._tree(move)
+        line = "cac:InvoiceLine[{}]/".format
+        self.assertEqual(self._texts(tree, line(1) + "cac:Price/cbc:PriceAmount"), ["1.1305"])
+        self.assertEqual(self._texts(tree, line(2) + "cac:Price/cbc:PriceAmount"), ["19.9999"])
+        band = move.invoice_line_ids[1]
+        self.assertEqual(self._texts(tree, line(2) + "cbc:LineExtensionAmount"), [f"{band.price_subtotal:.2f}"])
+        # 7.25 x 19.9999 = 145.00 typed gross, less the line amount: the discount
+        self.assertEqual(self._texts(tree, line(2) + "cac:AllowanceCharge/cbc:Amount"),
+                         [f"{145.0 - band.price_subtotal:.2f}"])
+        # a price including VAT has no exact price without VAT: Odoo's derived one stays
+        self.assertNotEqual(self._texts(tree, line(3) + "cac:Price/cbc:PriceAmount"), ["3.99"])
