@@ -219,3 +219,21 @@ def test_nlcius_documents_get_the_peppol_and_nl_rules_but_not_the_bis3_identifie
     tree.find("cbc:CustomizationID", NS).text = "urn:example:other"
     result = validator.validate(etree.tostring(tree), "other")
     assert result["profile"] == "peppol-bis3" and "PEPPOL-EN16931-R004" in result["fatal"]
+
+
+def test_validate_batch_works_under_odoo_memory_limit():
+    """Odoo's ``limit_memory_hard`` (2560 MB by default) is a soft address-space limit that children inherit;
+    saxonche can not start under it. ``validate_batch`` lifts it in its subprocess."""
+    code = (
+        "import resource, sys\n"
+        "_soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2560 * 1024 * 1024, hard))\n"
+        f"sys.path.insert(0, {os.path.dirname(SCRIPT)!r})\n"
+        "import peppol_validator as pv\n"
+        f"xml = open({str(RULES / 'examples' / 'peppol-bis-3' / 'examples' / 'base-example.xml')!r}, 'rb').read()\n"
+        "print(pv.validate_batch({'a': xml})[0]['valid'])\n"
+    )
+    process = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert process.stdout.strip() == "True", process.stderr[-2000:]
