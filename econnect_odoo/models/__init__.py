@@ -8,3 +8,5 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import res_users
+from . import account_edi_xml_ubl_bis3
+from . import account_tax
