@@ -1,1 +1,4 @@
-from . import cli, models, wizard
+from . import cli
+from . import models
+from . import wizard
+from .hooks import uninstall_hook

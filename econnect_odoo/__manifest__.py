@@ -29,6 +29,7 @@
         "web.assets_backend": ["econnect_odoo/static/src/**/*"],
         "web.assets_tests": ["econnect_odoo/static/tests/tours/**/*"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -137,11 +137,16 @@ class OdooRun:
 
 
 UNINSTALL_SCRIPT = """
+partner = env['res.partner'].search([], limit=1)
+partner.with_company(env.company).invoice_sending_method = 'econnect'
+env.cr.commit()
 module = env['ir.module.module'].search([('name', '=', 'econnect_odoo')])
 module.button_immediate_uninstall()
 env.cr.commit()
 left = env['ir.model'].search_count([('model', '=like', 'econnect.%')])
 assert not left, f'{left} eConnect models left after uninstall'
+env.cr.execute("SELECT count(*) FROM res_partner WHERE invoice_sending_method::text LIKE '%econnect%'")
+assert not env.cr.fetchone()[0], 'partners still send by eConnect after uninstall'
 print('econnect_odoo uninstalled cleanly')
 """
 

@@ -218,7 +218,7 @@ class AccountMove(models.Model):
                     issues.append(
                         self.env._(
                             "The Peppol e-address of %(company)s must be its eConnect party id %(party)s: set "
-                            "it on the company's contact (Accounting tab).",
+                            "it on the company's contact (Invoicing tab).",
                             company=company.name, party=company.econnect_party_id,
                         )
                     )
@@ -234,7 +234,7 @@ class AccountMove(models.Model):
                 issues.append(
                     self.env._(
                         "Customer %(partner)s has no valid Peppol id (%(error)s): set its Peppol e-address and "
-                        "endpoint in Contacts > %(partner)s > Accounting.%(hint)s",
+                        "endpoint in Contacts > %(partner)s > Invoicing tab.%(hint)s",
                         partner=partner.display_name, error=error, hint=hint,
                     )
                 )
@@ -243,7 +243,7 @@ class AccountMove(models.Model):
                 issues.append(
                     self.env._(
                         "Customer %s has an e-invoice format eConnect does not send: choose Peppol BIS Billing 3.0 "
-                        "or NLCIUS in its Accounting tab.",
+                        "or NLCIUS in its Invoicing tab.",
                         partner.display_name,
                     )
                 )
@@ -262,11 +262,11 @@ class AccountMove(models.Model):
                         "Customer Reference of the invoice (Other Info tab)."
                     )
                 )
-            if move.move_type == "out_refund" and not move.reversed_entry_id:
+            if move.move_type == "out_refund" and not move.reversed_entry_id and not move.ref:
                 issues.append(
                     self.env._(
-                        "A credit note must name the invoice it corrects: create it with Credit Note from that "
-                        "invoice, or set Reversal of."
+                        "A credit note must name the invoice it corrects: create it with the Credit Note button "
+                        "of that invoice, or type that invoice's number as the Customer Reference (Other Info tab)."
                     )
                 )
             if party and not issues and company.econnect_state == "active":
@@ -299,14 +299,15 @@ class AccountMove(models.Model):
                     )
         return problems
 
-    def _econnect_build_documents(self):
+    def _econnect_build_documents(self, reuse_stored=False):
         """``({move: (xml, filename, stored)}, {move: [problem]})``: the UBL of each invoice from Odoo's builder.
 
-        An invoice that already has its UBL attachment (from Send & Print) reuses it as it is (``stored``).
+        A first send always builds it fresh (a UBL made earlier for e-mail may predate the customer's Peppol id);
+        a retry (``reuse_stored``) sends the stored one again, byte for byte.
         """
         documents, problems = {}, {}
         for move in self:
-            if move.ubl_cii_xml_id:
+            if reuse_stored and move.ubl_cii_xml_id:
                 documents[move] = (move.ubl_cii_xml_id.raw, move.ubl_cii_xml_id.name, True)
                 continue
             builder = move._econnect_builder()
@@ -328,6 +329,8 @@ class AccountMove(models.Model):
             if not stored
         ]
         if values:
+            replaced = self.browse([move.id for move, document in documents.items() if not document[2]])
+            replaced.ubl_cii_xml_id.sudo().unlink()  # an older UBL of the invoice (e.g. made for e-mail)
             self.env["ir.attachment"].sudo().create(values)
             self.browse([move.id for move in documents]).invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
         return {move: (xml, filename, True) for move, (xml, filename, _stored) in documents.items()}
@@ -457,7 +460,7 @@ class AccountMove(models.Model):
         payloads = {}
         to_build = (moves - missing).filtered(lambda m: m not in documents)
         if to_build:  # queued in the background, or retried: the stored UBL, else built now and stored
-            built, problems = to_build._econnect_build_documents()
+            built, problems = to_build._econnect_build_documents(reuse_stored=True)
             for move, issues in problems.items():
                 move._econnect_record_error("\n".join(issues))
             documents = {**documents, **self._econnect_store_documents(built)}

@@ -152,6 +152,16 @@ class EconnectConnection(models.Model):
                 )
             connection.party_summary = "<ul>{}</ul>".format("".join(rows))
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active_companies(self):
+        active = self.sudo().company_ids.filtered(lambda c: c.econnect_state == "active")
+        if active:
+            raise UserError(
+                self.env._(
+                    "Deactivate eConnect for %s before deleting its connection.", ", ".join(active.mapped("name"))
+                )
+            )
+
     # ------------------------------------------------------------------------------------------
     # The PSB client
     # ------------------------------------------------------------------------------------------

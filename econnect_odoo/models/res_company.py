@@ -55,7 +55,7 @@ class ResCompany(models.Model):
     econnect_connection_id = fields.Many2one(
         "econnect.connection",
         string="eConnect connection",
-        ondelete="restrict",
+        ondelete="set null",
         groups="econnect_odoo.group_econnect_admin",
     )
     econnect_environment = fields.Selection(related="econnect_connection_id.environment", string="eConnect environment")
