@@ -2,7 +2,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -423,18 +422,17 @@ class AccountMove(models.Model):
         """Row locks that fail at once when another transaction is sending the same invoices."""
         if not self.ids:
             return
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT", [tuple(self.ids)]
-                )
-        except psycopg2.errors.LockNotAvailable as error:
+        # SKIP LOCKED rather than NOWAIT: a busy row is an expected situation here, not a failed query.
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(self.ids)]
+        )
+        if len(self.env.cr.fetchall()) != len(self.ids):
             raise UserError(
                 self.env._(
                     "These invoices are being sent by another user or process right now. Nothing was sent twice; "
                     "reload the page in a moment to see the result."
                 )
-            ) from error
+            )
         self.invalidate_recordset(["econnect_state", "econnect_uuid"])
 
     def _econnect_commit(self):
