@@ -5,13 +5,15 @@
 2. lints (ruff) and runs the framework-free suite (``tests/``, pytest);
 3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
    variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
-   tests (``--test-enable --test-tags /econnect_odoo``), then uninstalls it; installs and uninstalls it
+   tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
+   runs the coexistence tests, then uninstalls it; installs and uninstalls it
    again in a database *without* demo data. Any failed test, ERROR/CRITICAL line or WARNING line fails.
    When Odoo is missing it prints ``SKIPPED: Odoo not installed``.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo`` (skip the checks that don't run tests: quicker local runs).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence`` (skip the install/uninstall checks and the
+account_peppol coexistence run: quicker local runs).
 """
 
 import argparse
@@ -189,6 +191,17 @@ def odoo_suite(opts):
         runs.append(tested)
         if tested.tests is None and not tested.errors:
             tested.errors.append("no test result line found: did the Odoo tests run at all?")
+        if not opts.no_coexistence:
+            coexist = OdooRun(
+                "Odoo: install Odoo's own account_peppol next to econnect_odoo, run the coexistence tests",
+                [*common, "-d", db, "-i", "account_peppol", "-u", "econnect_odoo", "--test-enable",
+                 "--test-tags=/econnect_odoo:TestPeppolCoexistence", "--stop-after-init",
+                 f"--http-port={free_port()}", "--log-level=test"],
+                env,
+            )()
+            runs.append(coexist)
+            if coexist.tests is None or coexist.tests[2] == 0:
+                coexist.errors.append("the coexistence tests did not run")
         if not opts.no_uninstall:
             runs.append(OdooRun(
                 "Odoo: uninstall econnect_odoo (database with demo data)",
@@ -223,6 +236,7 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--no-uninstall", action="store_true")
     parser.add_argument("--no-nodemo", action="store_true")
+    parser.add_argument("--no-coexistence", action="store_true")
     opts = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)

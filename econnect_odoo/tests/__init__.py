@@ -1,6 +1,7 @@
 from . import test_activation
 from . import test_connection
 from . import test_neutralize
+from . import test_peppol_coexistence
 from . import test_receive_prompt
 from . import test_security
 from . import test_send
