@@ -30,6 +30,4 @@
         "web.assets_tests": ["econnect_odoo/static/tests/tours/**/*"],
     },
     "uninstall_hook": "uninstall_hook",
-    "installable": True,
-    "application": False,
 }

@@ -2,7 +2,7 @@
 """The one test command of econnect_odoo (the README names it, ``.ci/run`` calls it).
 
 1. installs the test requirements (``requirements-test.txt``) into the running Python;
-2. lints (ruff) and runs the framework-free suite (``tests/``, pytest);
+2. lints (ruff, and OCA's pylint-odoo on the addon) and runs the framework-free suite (``tests/``, pytest);
 3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
    variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
    tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
@@ -250,6 +250,8 @@ def main():
     if not opts.odoo_only:
         banner("Lint (ruff)")
         results["ruff"] = run([sys.executable, "-m", "ruff", "check", "."]) == 0
+        banner("Odoo lint (pylint-odoo)")
+        results["pylint-odoo"] = run([sys.executable, "-m", "pylint", "econnect_odoo"]) == 0
         banner("Framework-free tests (pytest tests/)")
         results["pytest"] = run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]) == 0
     if not opts.pytest_only:
@@ -257,7 +259,7 @@ def main():
 
     banner("Result")
     for name, ok in results.items():
-        print(f"{name:8} {'OK' if ok else 'FAILED'}")
+        print(f"{name:12} {'OK' if ok else 'FAILED'}")
     print(f"wall time {time.monotonic() - started:.0f} s")
     return 0 if all(results.values()) else 1
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pylint: disable=print-used
 """The official Peppol BIS Billing 3.0 validation pipeline, as a test oracle. No Odoo import.
 
 Runs the same three steps as a Peppol Access Point (see ``<rules>/README.md``):
