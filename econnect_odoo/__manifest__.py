@@ -14,7 +14,9 @@
         "security/ir.model.access.csv",
         "security/econnect_rules.xml",
         "data/econnect_send_cron.xml",
+        "data/ubl_templates.xml",
         "views/econnect_connection_views.xml",
+        "views/account_tax_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
@@ -33,6 +35,5 @@
         "web.assets_backend": ["econnect_odoo/static/src/**/*"],
         "web.assets_tests": ["econnect_odoo/static/tests/tours/**/*"],
     },
-    "installable": True,
-    "application": False,
+    "uninstall_hook": "uninstall_hook",
 }

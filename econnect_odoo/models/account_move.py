@@ -2,7 +2,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -47,7 +46,6 @@ class AccountMove(models.Model):
         default="not_sent",
         required=True,
         copy=False,
-        tracking=True,
         index=True,
         help="Queued: waiting to be uploaded. Sent: eConnect accepted it. Delivered: it reached the customer's "
         "access point. Retrying: eConnect could not be reached; Odoo tries again with the same document id. "
@@ -90,6 +88,13 @@ class AccountMove(models.Model):
             move.econnect_can_send = eligible and move.econnect_state == "not_sent"
             move.econnect_can_resend = eligible and move.econnect_state == "error"
 
+    def _econnect_write(self, vals):
+        """Write eConnect bookkeeping fields: not an edit of the invoice, so none of the accounting
+        synchronisation (tax and payment lines) nor the "manually modified" flag that a user's edit triggers."""
+        return self.with_context(
+            skip_invoice_sync=True, skip_is_manually_modified=True, tracking_disable=True
+        ).write(vals)
+
     # ------------------------------------------------------------------------------------------
     # Delivery results (webhook events or status polling)
     # ------------------------------------------------------------------------------------------
@@ -105,14 +110,14 @@ class AccountMove(models.Model):
             if topic == contract.TOPIC_INVOICE_SENT:
                 if move.econnect_state == "delivered":
                     continue
-                move.write({
+                move._econnect_write({
                     "econnect_state": "delivered",
                     "econnect_message": False,
                     "econnect_status_date": fields.Datetime.now(),
                 })
                 move._econnect_log(self.env._("Delivered to the customer's Peppol access point."))
             elif topic == contract.TOPIC_INVOICE_SENT_RETRY:
-                move.write({
+                move._econnect_write({
                     "econnect_message": message or self.env._("eConnect retries the delivery."),
                     "econnect_status_date": fields.Datetime.now(),
                 })
@@ -123,7 +128,7 @@ class AccountMove(models.Model):
                 if move.econnect_state == "error" and move.econnect_message == message:
                     continue
                 text = message or self.env._("eConnect could not deliver the invoice.")
-                move.write({
+                move._econnect_write({
                     "econnect_state": "error",
                     "econnect_message": text,
                     "econnect_status_date": fields.Datetime.now(),
@@ -141,7 +146,7 @@ class AccountMove(models.Model):
             text = body
             if move.company_id._econnect_is_demo():
                 text = self.env._("[Demo] %s", body)
-            move.with_context(mail_notrack=True)._message_log(body=Markup("<p>%s</p>") % text)
+            move._message_log(body=Markup("<p>%s</p>") % text, author_id=self.env.user.partner_id.id)
 
     def _econnect_schedule_error_activity(self, text):
         for move in self:
@@ -212,7 +217,7 @@ class AccountMove(models.Model):
                     issues.append(
                         self.env._(
                             "The Peppol e-address of %(company)s must be its eConnect party id %(party)s: set "
-                            "it on the company's contact (Accounting tab).",
+                            "it on the company's contact (Invoicing tab).",
                             company=company.name, party=company.econnect_party_id,
                         )
                     )
@@ -228,7 +233,7 @@ class AccountMove(models.Model):
                 issues.append(
                     self.env._(
                         "Customer %(partner)s has no valid Peppol id (%(error)s): set its Peppol e-address and "
-                        "endpoint in Contacts > %(partner)s > Accounting.%(hint)s",
+                        "endpoint in Contacts > %(partner)s > Invoicing tab.%(hint)s",
                         partner=partner.display_name, error=error, hint=hint,
                     )
                 )
@@ -237,7 +242,7 @@ class AccountMove(models.Model):
                 issues.append(
                     self.env._(
                         "Customer %s has an e-invoice format eConnect does not send: choose Peppol BIS Billing 3.0 "
-                        "or NLCIUS in its Accounting tab.",
+                        "or NLCIUS in its Invoicing tab.",
                         partner.display_name,
                     )
                 )
@@ -256,11 +261,11 @@ class AccountMove(models.Model):
                         "Customer Reference of the invoice (Other Info tab)."
                     )
                 )
-            if move.move_type == "out_refund" and not move.reversed_entry_id:
+            if move.move_type == "out_refund" and not move.reversed_entry_id and not move.ref:
                 issues.append(
                     self.env._(
-                        "A credit note must name the invoice it corrects: create it with Credit Note from that "
-                        "invoice, or set Reversal of."
+                        "A credit note must name the invoice it corrects: create it with the Credit Note button "
+                        "of that invoice, or type that invoice's number as the Customer Reference (Other Info tab)."
                     )
                 )
             if party and not issues and company.econnect_state == "active":
@@ -293,23 +298,41 @@ class AccountMove(models.Model):
                     )
         return problems
 
-    def _econnect_build_documents(self):
-        """``({move: (xml, filename)}, {move: [problem]})``: the UBL of each invoice from Odoo's builder.
+    def _econnect_build_documents(self, reuse_stored=False):
+        """``({move: (xml, filename, stored)}, {move: [problem]})``: the UBL of each invoice from Odoo's builder.
 
-        An invoice that already has its UBL attachment (from Send & Print) reuses it as it is.
+        A first send always builds it fresh (a UBL made earlier for e-mail may predate the customer's Peppol id);
+        a retry (``reuse_stored``) sends the stored one again, byte for byte.
         """
         documents, problems = {}, {}
         for move in self:
-            if move.ubl_cii_xml_id:
-                documents[move] = (move.ubl_cii_xml_id.raw, move.ubl_cii_xml_id.name)
+            if reuse_stored and move.ubl_cii_xml_id:
+                documents[move] = (move.ubl_cii_xml_id.raw, move.ubl_cii_xml_id.name, True)
                 continue
             builder = move._econnect_builder()
             xml, errors = builder._export_invoice(move)
             if errors:
                 problems[move] = sorted(errors)
             else:
-                documents[move] = (xml, builder._export_invoice_filename(move))
+                documents[move] = (xml, builder._export_invoice_filename(move), False)
         return documents, problems
+
+    def _econnect_store_documents(self, documents):
+        """Keep the UBL we send as the invoice's UBL attachment (Odoo's own place for it)."""
+        values = [
+            {
+                "name": filename, "raw": xml, "mimetype": "application/xml",
+                "res_model": move._name, "res_id": move.id, "res_field": "ubl_cii_xml_file",
+            }
+            for move, (xml, filename, stored) in documents.items()
+            if not stored
+        ]
+        if values:
+            replaced = self.browse([move.id for move, document in documents.items() if not document[2]])
+            replaced.ubl_cii_xml_id.sudo().unlink()  # an older UBL of the invoice (e.g. made for e-mail)
+            self.env["ir.attachment"].sudo().create(values)
+            self.browse([move.id for move in documents]).invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
+        return {move: (xml, filename, True) for move, (xml, filename, _stored) in documents.items()}
 
     # ------------------------------------------------------------------------------------------
     # Sending: claim (document id committed), upload (in parallel), record
@@ -338,7 +361,7 @@ class AccountMove(models.Model):
         """After an error: start over with a new document id (the old one stays in the chatter)."""
         for move in self.filtered(lambda m: m.econnect_state == "error"):
             old = move.econnect_uuid
-            move.write({
+            move._econnect_write({
                 "econnect_state": "not_sent",
                 "econnect_uuid": False,
                 "econnect_document_id": False,
@@ -359,8 +382,8 @@ class AccountMove(models.Model):
                 self.env._("%s invoices are queued for eConnect; you will be notified when they are sent.", len(self)),
                 "info",
             )
-        self._econnect_claim(documents=documents)
-        self._econnect_upload()
+        documents = self._econnect_claim(documents=documents)
+        self._econnect_upload(documents)
         return self._econnect_result_notification()
 
     def _econnect_claim(self, documents=None, background=False):
@@ -376,7 +399,6 @@ class AccountMove(models.Model):
                 )
             )
         now = fields.Datetime.now()
-        attachments = []
         for move in self:
             values = {
                 "econnect_state": "queued",
@@ -386,51 +408,45 @@ class AccountMove(models.Model):
                 "econnect_queued_by_id": self.env.uid,
                 "econnect_next_attempt": now if background else now + IN_FLIGHT_GRACE,
             }
-            move.write(values)
-            if documents and move in documents and not move.ubl_cii_xml_id:
-                xml, filename = documents[move]
-                attachments.append({
-                    "name": filename,
-                    "raw": xml,
-                    "mimetype": "application/xml",
-                    "res_model": move._name,
-                    "res_id": move.id,
-                    "res_field": "ubl_cii_xml_file",
-                })
-        if attachments:
-            self.env["ir.attachment"].sudo().create(attachments)
-            self.invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
+            move._econnect_write(values)
+        documents = self._econnect_store_documents(documents or {})
         if background:
             self._message_log_batch(
-                bodies={m.id: self.env._("Queued for eConnect (document id %s).", m.econnect_uuid) for m in self}
+                bodies={m.id: self.env._("Queued for eConnect (document id %s).", m.econnect_uuid) for m in self},
+                author_id=self.env.user.partner_id.id,
             )
         self._econnect_commit()
+        return documents
 
     def _econnect_lock(self):
         """Row locks that fail at once when another transaction is sending the same invoices."""
         if not self.ids:
             return
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT", [tuple(self.ids)]
-                )
-        except psycopg2.errors.LockNotAvailable as error:
+        # SKIP LOCKED rather than NOWAIT: a busy row is an expected situation here, not a failed query.
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(self.ids)]
+        )
+        if len(self.env.cr.fetchall()) != len(self.ids):
             raise UserError(
                 self.env._(
                     "These invoices are being sent by another user or process right now. Nothing was sent twice; "
                     "reload the page in a moment to see the result."
                 )
-            ) from error
+            )
         self.invalidate_recordset(["econnect_state", "econnect_uuid"])
 
     def _econnect_commit(self):
+        """Commit where a remote side effect follows or just happened (the exactly-once protocol), like Odoo's
+        own sending flow does; never under tests."""
         if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _econnect_upload(self):
+    def _econnect_upload(self, documents=None):
         """Upload queued invoices (their UBL attachment, their document id) side by side; record each
-        outcome on its own invoice; commit. One invoice's failure never affects the others."""
+        outcome on its own invoice; commit. One invoice's failure never affects the others.
+
+        ``documents`` (``{move: (xml, filename, stored)}``, as claimed) spares reading back the attachments."""
+        documents = documents or {}
         moves = self.filtered(lambda m: m.econnect_state in ("queued", "retrying") and m.econnect_uuid)
         if not moves:
             return
@@ -442,21 +458,16 @@ class AccountMove(models.Model):
             clients[company] = company._econnect_client()
             parties[company] = company._econnect_party()
         payloads = {}
+        to_build = (moves - missing).filtered(lambda m: m not in documents)
+        if to_build:  # queued in the background, or retried: the stored UBL, else built now and stored
+            built, problems = to_build._econnect_build_documents(reuse_stored=True)
+            for move, issues in problems.items():
+                move._econnect_record_error("\n".join(issues))
+            documents = {**documents, **self._econnect_store_documents(built)}
         for move in moves - missing:
-            attachment = move.ubl_cii_xml_id
-            if not attachment:
-                documents, problems = move._econnect_build_documents()
-                if move in problems:
-                    move._econnect_record_error("\n".join(problems[move]))
-                    continue
-                xml, filename = documents[move]
-                self.env["ir.attachment"].sudo().create({
-                    "name": filename, "raw": xml, "mimetype": "application/xml",
-                    "res_model": move._name, "res_id": move.id, "res_field": "ubl_cii_xml_file",
-                })
-                move.invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
-                attachment = move.ubl_cii_xml_id
-            payloads[move] = (move.company_id, move.econnect_uuid, attachment.raw, attachment.name)
+            if move in documents:
+                xml, filename, _stored = documents[move]
+                payloads[move] = (move.company_id, move.econnect_uuid, xml, filename)
         for move in missing:
             move._econnect_record_retry(self.env._("eConnect is not active for the company any more."))
 
@@ -478,7 +489,7 @@ class AccountMove(models.Model):
                 continue  # an event (delivered / delivery error) told us more than this answer
             if error is None or isinstance(error, AlreadySentError):
                 remote_id = (answer or {}).get("id") or move.econnect_uuid
-                move.write({
+                move._econnect_write({
                     "econnect_state": "sent",
                     "econnect_document_id": remote_id,
                     "econnect_message": False,
@@ -499,7 +510,9 @@ class AccountMove(models.Model):
                     _logger.exception("eConnect: unexpected failure uploading invoice %s", move.id, exc_info=error)
                 move._econnect_record_error(user_message(self.env, error))
         if sent_bodies:
-            self.browse(list(sent_bodies))._message_log_batch(bodies=sent_bodies)
+            self.browse(list(sent_bodies))._message_log_batch(
+                bodies=sent_bodies, author_id=self.env.user.partner_id.id
+            )
         self._econnect_commit()
 
     def _econnect_record_retry(self, message):
@@ -511,7 +524,7 @@ class AccountMove(models.Model):
             )
             return
         next_attempt = fields.Datetime.now() + RETRY_DELAYS[attempt - 1]
-        self.write({
+        self._econnect_write({
             "econnect_state": "retrying",
             "econnect_retry_count": attempt,
             "econnect_next_attempt": next_attempt,
@@ -526,7 +539,7 @@ class AccountMove(models.Model):
 
     def _econnect_record_error(self, message):
         self.ensure_one()
-        self.write({"econnect_state": "error", "econnect_message": message, "econnect_next_attempt": False})
+        self._econnect_write({"econnect_state": "error", "econnect_message": message, "econnect_next_attempt": False})
         self._econnect_log(self.env._("Not sent: %s", message))
         self._econnect_schedule_error_activity(message)
         self.env["econnect.notifier"]._econnect_notify("sent_failed", self)
@@ -635,7 +648,7 @@ class AccountMove(models.Model):
             if found:
                 changed |= move._econnect_apply_delivery_event(*found)
             else:
-                move.econnect_status_date = fields.Datetime.now()
+                move._econnect_write({"econnect_status_date": fields.Datetime.now()})
         notifier = self.env["econnect.notifier"]
         notifier._econnect_notify("sent_delivered", changed.filtered(lambda m: m.econnect_state == "delivered"))
         notifier._econnect_notify("sent_failed", changed.filtered(lambda m: m.econnect_state == "error"))

@@ -68,7 +68,7 @@ class AccountMoveSend(models.AbstractModel):
                 continue
             values = move_data.get("ubl_cii_xml_attachment_values")
             if values:
-                documents[move] = (values["raw"], values["name"])
+                documents[move] = (values["raw"], values["name"], False)
             elif not move.ubl_cii_xml_id:
                 move_data["error"] = self.env._("No UBL document was generated for eConnect.")
                 continue
@@ -85,10 +85,10 @@ class AccountMoveSend(models.AbstractModel):
         if not moves:
             return
         # Our claim stores the UBL (with the PDF embedded) as the invoice's UBL attachment itself.
-        moves._econnect_claim(documents={m: documents[m] for m in moves if m in documents})
+        documents = moves._econnect_claim(documents={m: documents[m] for m in moves if m in documents})
         for move in moves:
             invoices_data[move].pop("ubl_cii_xml_attachment_values", None)
-        moves._econnect_upload()
+        moves._econnect_upload(documents)
         for move in moves.filtered(lambda m: m.econnect_state == "error"):
             invoices_data[move]["error"] = {
                 "error_title": self.env._("eConnect did not accept this invoice:"),

@@ -81,14 +81,10 @@ class EconnectConnection(models.Model):
     client_secret_is_set = fields.Boolean(compute="_compute_econnect_secrets")
     password_is_set = fields.Boolean(compute="_compute_econnect_secrets")
     subscription_key_is_set = fields.Boolean(compute="_compute_econnect_secrets")
-    client_secret_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
-    )
-    password_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
-    )
+    client_secret_encrypted = fields.Char(groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False)
+    password_encrypted = fields.Char(groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False)
     subscription_key_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
+        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False
     )
 
     company_ids = fields.One2many(
@@ -155,6 +151,16 @@ class EconnectConnection(models.Model):
                     )
                 )
             connection.party_summary = "<ul>{}</ul>".format("".join(rows))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active_companies(self):
+        active = self.sudo().company_ids.filtered(lambda c: c.econnect_state == "active")
+        if active:
+            raise UserError(
+                self.env._(
+                    "Deactivate eConnect for %s before deleting its connection.", ", ".join(active.mapped("name"))
+                )
+            )
 
     # ------------------------------------------------------------------------------------------
     # The PSB client

@@ -55,7 +55,7 @@ class ResCompany(models.Model):
     econnect_connection_id = fields.Many2one(
         "econnect.connection",
         string="eConnect connection",
-        ondelete="restrict",
+        ondelete="set null",
         groups="econnect_odoo.group_econnect_admin",
     )
     econnect_environment = fields.Selection(related="econnect_connection_id.environment", string="eConnect environment")
@@ -282,7 +282,7 @@ class ResCompany(models.Model):
                 try:
                     company._econnect_client().delete_hook(company._econnect_party(), sudo_company.econnect_hook_id)
                 except NotFoundError:
-                    pass  # already gone at eConnect
+                    _logger.info("eConnect hook of company %s was already gone", company.id)
                 except PSBError as error:
                     company._raise_psb_error(error)
             sudo_company.write({

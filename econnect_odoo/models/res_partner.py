@@ -45,10 +45,9 @@ def propose_endpoint(country_code, company_registry, vat):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    invoice_sending_method = fields.Selection(
-        selection_add=[("econnect", "by eConnect")],
-        ondelete={"econnect": "set null"},
-    )
+    # No ``ondelete`` here: the field is company-dependent (jsonb), which Odoo's generic clean-up cannot
+    # query; our uninstall hook removes the value instead.
+    invoice_sending_method = fields.Selection(selection_add=[("econnect", "by eConnect")])
     econnect_endpoint_proposal = fields.Char(
         string="Proposed Peppol id",
         compute="_compute_econnect_endpoint_proposal",

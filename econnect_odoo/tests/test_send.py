@@ -55,7 +55,7 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         # eConnect already has this document id (e.g. our earlier upload landed, then Odoo crashed)
         move.econnect_uuid = "11111111-2222-4333-8444-555555555555"
         documents, _problems = move._econnect_build_documents()
-        xml, _filename = documents[move]
+        xml, _filename, _stored = documents[move]
         self.company._econnect_client().send_invoice(self.company._econnect_party(), xml, move.econnect_uuid)
         move.action_econnect_send()
         self.assertEqual(move.econnect_state, "sent")
