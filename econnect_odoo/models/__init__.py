@@ -13,3 +13,4 @@ from . import account_tax
 from . import econnect_notification
 from . import econnect_user_email
 from . import account_move_mail_submission
+from . import res_company_submission

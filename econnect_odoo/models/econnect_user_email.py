@@ -59,7 +59,6 @@ class EconnectUserEmail(models.Model):
 
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         ondelete="cascade",
         index=True,
@@ -192,7 +191,7 @@ class EconnectUserEmail(models.Model):
 
     def _econnect_write(self, vals):
         """Write protected fields (verification, decisions): skips the guard of ``write`` on purpose."""
-        return super(EconnectUserEmail, self.sudo()).write(vals)
+        return super(EconnectUserEmail, self.sudo()).write(vals)  # pylint: disable=super-method-mismatch
 
     # ------------------------------------------------------------------------------------------
     # Verification
