@@ -1,11 +1,13 @@
 import logging
 import uuid
+from collections import namedtuple
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import formataddr
 
 from ..psb import contract
 from ..psb.errors import AlreadySentError, PSBError
@@ -28,6 +30,9 @@ RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
 RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
 # Sent invoices without a delivery event after this delay are polled (fallback for lost webhooks).
 STATUS_POLL_AFTER = timedelta(minutes=15)
+
+# What one upload needs, read before the claim's commit empties Odoo's cache.
+UploadItem = namedtuple("UploadItem", "client party document_id xml filename demo")
 
 
 class AccountMove(models.Model):
@@ -89,11 +94,14 @@ class AccountMove(models.Model):
             move.econnect_can_resend = eligible and move.econnect_state == "error"
 
     def _econnect_write(self, vals):
-        """Write eConnect bookkeeping fields: not an edit of the invoice, so none of the accounting
-        synchronisation (tax and payment lines) nor the "manually modified" flag that a user's edit triggers."""
-        return self.with_context(
-            skip_invoice_sync=True, skip_is_manually_modified=True, tracking_disable=True
-        ).write(vals)
+        """Write eConnect bookkeeping fields, which are not an edit of the invoice.
+
+        ``account.move.write`` exists for the accounting of an invoice (lock dates, hash, journal sequence, tax and
+        payment line synchronisation, balance, tracking, the "manually modified" flag): none of it concerns these
+        columns, and all of it costs more than the send itself. So they are written by the plain ORM write.
+        """
+        assert all(name.startswith("econnect_") for name in vals), vals
+        return models.BaseModel.write(self, vals)
 
     # ------------------------------------------------------------------------------------------
     # Delivery results (webhook events or status polling)
@@ -146,7 +154,15 @@ class AccountMove(models.Model):
             text = body
             if move.company_id._econnect_is_demo():
                 text = self.env._("[Demo] %s", body)
-            move._message_log(body=Markup("<p>%s</p>") % text, author_id=self.env.user.partner_id.id)
+            move._message_log(body=Markup("<p>%s</p>") % text, **self._econnect_author())
+
+    def _econnect_author(self):
+        """Author of our chatter notes: the current user, given explicitly (name and e-mail read alone: the mail
+        framework would load the whole partner record for every note)."""
+        partner = self.env.user.partner_id
+        values = partner.read(["name", "email"], load=False)[0]
+        email_from = values["email"] and formataddr((values["name"] or "", values["email"]))
+        return {"author_id": partner.id, "email_from": email_from or False}
 
     def _econnect_schedule_error_activity(self, text):
         for move in self:
@@ -382,13 +398,18 @@ class AccountMove(models.Model):
                 self.env._("%s invoices are queued for eConnect; you will be notified when they are sent.", len(self)),
                 "info",
             )
-        documents = self._econnect_claim(documents=documents)
-        self._econnect_upload(documents)
+        plan = self._econnect_claim(documents=documents)
+        # The user's request commits the outcome: after the claim's commit, a lost outcome only means the
+        # scheduled action uploads again with the same document id (eConnect answers 409).
+        self._econnect_upload(plan, commit=False)
         return self._econnect_result_notification()
 
     def _econnect_claim(self, documents=None, background=False):
         """Lock the invoices, give each its document id (once) and its UBL attachment, mark them queued,
-        and commit: from here on, whatever happens, the invoice can only reach eConnect with this id."""
+        and commit: from here on, whatever happens, the invoice can only reach eConnect with this id.
+
+        Returns the upload plan of the invoices whose UBL was given (see ``_econnect_upload_plan``), read
+        before the commit empties Odoo's cache."""
         self._econnect_lock()
         already = self.filtered(lambda m: m.econnect_state != "not_sent")
         if already:
@@ -413,10 +434,11 @@ class AccountMove(models.Model):
         if background:
             self._message_log_batch(
                 bodies={m.id: self.env._("Queued for eConnect (document id %s).", m.econnect_uuid) for m in self},
-                author_id=self.env.user.partner_id.id,
+                **self._econnect_author(),
             )
+        plan = self._econnect_upload_plan(documents) if documents else None
         self._econnect_commit()
-        return documents
+        return plan
 
     def _econnect_lock(self):
         """Row locks that fail at once when another transaction is sending the same invoices."""
@@ -441,54 +463,55 @@ class AccountMove(models.Model):
         if self.env["account.move.send"]._can_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _econnect_upload(self, documents=None):
-        """Upload queued invoices (their UBL attachment, their document id) side by side; record each
-        outcome on its own invoice; commit. One invoice's failure never affects the others.
+    def _econnect_upload_plan(self, documents):
+        """Everything the upload needs, read now: ``{move id: UploadItem}``, plus ``None`` under the key
+        ``"author"`` for the chatter author. Companies that are not active any more are left out."""
+        plan = {}
+        companies = {}
+        for move, (xml, filename, _stored) in documents.items():
+            company = move.company_id
+            if company not in companies:
+                active = company.econnect_state == "active"
+                companies[company] = active and (
+                    company._econnect_client(), company._econnect_party(), company._econnect_is_demo()
+                )
+            if companies[company]:
+                client, party, demo = companies[company]
+                plan[move.id] = UploadItem(client, party, move.econnect_uuid, xml, filename, demo)
+        return {"items": plan, "author": self._econnect_author()}
 
-        ``documents`` (``{move: (xml, filename, stored)}``, as claimed) spares reading back the attachments."""
-        documents = documents or {}
-        moves = self.filtered(lambda m: m.econnect_state in ("queued", "retrying") and m.econnect_uuid)
-        if not moves:
+    def _econnect_upload(self, plan=None, commit=True):
+        """Upload queued invoices (their UBL, their document id) side by side; record each outcome on its own
+        invoice; commit. One invoice's failure never affects the others.
+
+        ``plan`` (from the claim) spares reading everything back after the claim's commit; without it, the
+        invoices are read: queued in the background or due for a retry."""
+        if plan is None:
+            plan = self._econnect_plan_queued()
+        items = plan["items"]
+        results = run_parallel(
+            lambda move_id: items[move_id].client.send_invoice(
+                items[move_id].party, items[move_id].xml, items[move_id].document_id, filename=items[move_id].filename
+            ),
+            list(items),
+        )
+        if not results:
             return
-        clients, parties, missing = {}, {}, self.env["account.move"]
-        for company in moves.company_id:
-            if company.econnect_state != "active":
-                missing |= moves.filtered(lambda m, c=company: m.company_id == c)
-                continue
-            clients[company] = company._econnect_client()
-            parties[company] = company._econnect_party()
-        payloads = {}
-        to_build = (moves - missing).filtered(lambda m: m not in documents)
-        if to_build:  # queued in the background, or retried: the stored UBL, else built now and stored
-            built, problems = to_build._econnect_build_documents(reuse_stored=True)
-            for move, issues in problems.items():
-                move._econnect_record_error("\n".join(issues))
-            documents = {**documents, **self._econnect_store_documents(built)}
-        for move in moves - missing:
-            if move in documents:
-                xml, filename, _stored = documents[move]
-                payloads[move] = (move.company_id, move.econnect_uuid, xml, filename)
-        for move in missing:
-            move._econnect_record_retry(self.env._("eConnect is not active for the company any more."))
-
-        def upload(move):
-            company, document_id, xml, filename = payloads[move]
-            return clients[company].send_invoice(parties[company], xml, document_id, filename=filename)
-
-        results = run_parallel(upload, list(payloads))
         # A delivery event may have been processed meanwhile: lock and re-read, never downgrade it.
-        if payloads:
-            self.env.cr.execute(
-                "SELECT id FROM account_move WHERE id IN %s FOR UPDATE", [tuple(m.id for m in payloads)]
-            )
-            self.browse([m.id for m in payloads]).invalidate_recordset(["econnect_state"])
+        self.env["account.move"].flush_model(["econnect_state"])
+        self.env.cr.execute(
+            "SELECT id, econnect_state FROM account_move WHERE id IN %s FOR UPDATE", [tuple(items)]
+        )
+        states = dict(self.env.cr.fetchall())
         sent_bodies = {}
         now = fields.Datetime.now()
-        for move, answer, error in results:
-            if move.econnect_state not in ("queued", "retrying"):
+        for move_id, answer, error in results:
+            if states.get(move_id) not in ("queued", "retrying"):
                 continue  # an event (delivered / delivery error) told us more than this answer
+            move = self.browse(move_id)
+            item = items[move_id]
             if error is None or isinstance(error, AlreadySentError):
-                remote_id = (answer or {}).get("id") or move.econnect_uuid
+                remote_id = (answer or {}).get("id") or item.document_id
                 move._econnect_write({
                     "econnect_state": "sent",
                     "econnect_document_id": remote_id,
@@ -500,21 +523,31 @@ class AccountMove(models.Model):
                     body = self.env._("Sent to eConnect (document id %s).", remote_id)
                 else:
                     body = self.env._("eConnect already had this invoice (document id %s): not sent twice.", remote_id)
-                if move.company_id._econnect_is_demo():
-                    body = self.env._("[Demo] %s", body)
-                sent_bodies[move.id] = body
+                sent_bodies[move_id] = self.env._("[Demo] %s", body) if item.demo else body
             elif isinstance(error, PSBError) and error.kind in RETRYABLE_KINDS:
+                move.invalidate_recordset(["econnect_state"])
                 move._econnect_record_retry(user_message(self.env, error))
             else:
                 if not isinstance(error, PSBError):
-                    _logger.exception("eConnect: unexpected failure uploading invoice %s", move.id, exc_info=error)
+                    _logger.exception("eConnect: unexpected failure uploading invoice %s", move_id, exc_info=error)
+                move.invalidate_recordset(["econnect_state"])
                 move._econnect_record_error(user_message(self.env, error))
         if sent_bodies:
-            self.browse(list(sent_bodies))._message_log_batch(
-                bodies=sent_bodies, author_id=self.env.user.partner_id.id
-            )
-        self._econnect_commit()
+            self.browse(list(sent_bodies))._message_log_batch(bodies=sent_bodies, **plan["author"])
+        if commit:
+            self._econnect_commit()
         self.env["econnect.notifier"]._econnect_send_digests()  # failures of this run, one digest per user
+
+    def _econnect_plan_queued(self):
+        """The upload plan of queued or retrying invoices: their stored UBL (built and stored when missing)."""
+        moves = self.filtered(lambda m: m.econnect_state in ("queued", "retrying") and m.econnect_uuid)
+        inactive = moves.filtered(lambda m: m.company_id.econnect_state != "active")
+        for move in inactive:
+            move._econnect_record_retry(self.env._("eConnect is not active for the company any more."))
+        built, problems = (moves - inactive)._econnect_build_documents(reuse_stored=True)
+        for move, issues in problems.items():
+            move._econnect_record_error("\n".join(issues))
+        return (moves - inactive)._econnect_upload_plan(self._econnect_store_documents(built))
 
     def _econnect_record_retry(self, message):
         self.ensure_one()

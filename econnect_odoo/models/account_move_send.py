@@ -69,7 +69,9 @@ class AccountMoveSend(models.AbstractModel):
             values = move_data.get("ubl_cii_xml_attachment_values")
             if values:
                 documents[move] = (values["raw"], values["name"], False)
-            elif not move.ubl_cii_xml_id:
+            elif move.ubl_cii_xml_id:
+                documents[move] = (move.ubl_cii_xml_id.raw, move.ubl_cii_xml_id.name, True)
+            else:
                 move_data["error"] = self.env._("No UBL document was generated for eConnect.")
                 continue
             moves |= move
@@ -85,10 +87,10 @@ class AccountMoveSend(models.AbstractModel):
         if not moves:
             return
         # Our claim stores the UBL (with the PDF embedded) as the invoice's UBL attachment itself.
-        documents = moves._econnect_claim(documents={m: documents[m] for m in moves if m in documents})
+        plan = moves._econnect_claim(documents={m: documents[m] for m in moves})
         for move in moves:
             invoices_data[move].pop("ubl_cii_xml_attachment_values", None)
-        moves._econnect_upload(documents)
+        moves._econnect_upload(plan)
         for move in moves.filtered(lambda m: m.econnect_state == "error"):
             invoices_data[move]["error"] = {
                 "error_title": self.env._("eConnect did not accept this invoice:"),

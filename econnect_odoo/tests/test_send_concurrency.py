@@ -81,8 +81,8 @@ class TestTwoWorkers(TransactionCase):
             # A finishes its send and commits
             documents, problems = move_a._econnect_build_documents()
             self.assertFalse(problems)
-            documents = move_a._econnect_claim(documents=documents)
-            move_a._econnect_upload(documents)
+            plan = move_a._econnect_claim(documents=documents)
+            move_a._econnect_upload(plan)
             cr_a.commit()
             self.assertEqual(move_a.econnect_state, "sent")
             # B tries again: the invoice is sent already, B sends nothing
