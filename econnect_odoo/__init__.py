@@ -1,1 +1,1 @@
-from . import cli, models, wizard
+from . import cli, controllers, models, wizard

@@ -17,6 +17,10 @@
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/econnect_receive_prompt_views.xml",
+        "data/econnect_pull_cron.xml",
+        "views/econnect_event_views.xml",
+        "views/account_move_receive_views.xml",
+        "views/account_journal_views.xml",
     ],
     "demo": ["demo/econnect_demo.xml"],
     "assets": {

@@ -6,3 +6,6 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import res_users
+from . import account_move_receive
+from . import account_journal
+from . import econnect_event

@@ -7,6 +7,7 @@ test framework allows.
 from odoo.tests import new_test_user
 
 from ..psb.simulator import PSBSimulator
+from ..psb.webhook import SIGNATURE_HEADER, sign_body
 
 CLIENT_ID = "odoo-tests"
 CLIENT_SECRET = "client-secret-7f3a"
@@ -84,3 +85,74 @@ class EconnectSimulatorMixin:
             r for r in self.simulator.requests
             if fragment in r.path and (method is None or r.method == method)
         ]
+
+
+class EconnectReceiveMixin(EconnectSimulatorMixin):
+    """An active company that receives: its signed hook at the simulator points at this Odoo test server.
+
+    Use with ``HttpCase``: the simulator's webhook thread POSTs real signed events to the server of the test,
+    the test then runs the pull. Nothing is mocked.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # scheduled actions try again later anyway: no waiting inside one PSB call during the tests
+        cls.env["ir.config_parameter"].sudo().set_param("econnect_odoo.max_retry_seconds", "0")
+        cls.receive_journal = cls.env["account.journal"].create({
+            "name": "eConnect bills", "code": "ECB", "type": "purchase", "company_id": cls.company.id,
+        })
+        cls.company.action_econnect_activate()
+        cls.company.write({"econnect_receive_journal_id": cls.receive_journal.id, "econnect_receive": True})
+        cls.env.flush_all()
+
+    def setUp(self):
+        super().setUp()
+        self.simulator.clear_webhook_deliveries()
+
+    # -- the inbox -----------------------------------------------------------------------------
+    def wait_for_webhooks(self, count, topic=None, timeout=10.0):
+        """Wait until the simulator has delivered ``count`` events (of ``topic``) to Odoo; return them."""
+        self.env.flush_all()
+        deliveries = self.simulator.wait_for_deliveries(count=count, topic=topic, timeout=timeout)
+        self.env.invalidate_all()
+        return deliveries
+
+    def receive_document(self, xml, document_id=None, sender_id=None):
+        """The simulator receives ``xml`` for our party and posts InvoiceReceived to Odoo; returns the id."""
+        self.env.flush_all()
+        before = len(self.simulator.dispatcher.final_deliveries("InvoiceReceived"))
+        document_id = self.simulator.inject_incoming(PARTY, xml, document_id=document_id, sender_id=sender_id)
+        deliveries = self.wait_for_webhooks(before + 1, topic="InvoiceReceived")
+        delivery = next(d for d in deliveries if d.document_id == document_id)
+        assert delivery.ok, f"the webhook was refused: {delivery.status} {delivery.response_body!r}"
+        return document_id
+
+    def pull(self, **kwargs):
+        """Run the pull in the test's transaction (commits are savepoints here)."""
+        self.env.flush_all()
+        stats = self.env["econnect.event"].sudo()._econnect_pull(**kwargs)
+        self.env.invalidate_all()
+        return stats
+
+    def event_of(self, document_id, topic=None):
+        domain = [("company_id", "=", self.company.id), ("document_id", "=", document_id)]
+        if topic:
+            domain.append(("topic", "=", topic))
+        return self.env["econnect.event"].sudo().search(domain)
+
+    def bill_of(self, document_id):
+        return self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("econnect_received_document_id", "=", document_id)]
+        )
+
+    def signed_post(self, body, token=None, secret=None, headers=None):
+        """POST ``body`` (bytes) to the webhook route of the company, signed with its secret (or ``secret``)."""
+        token = token or self.company.sudo().econnect_webhook_token
+        secret = self.company._econnect_webhook_secret() if secret is None else secret
+        all_headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(secret, body)}
+        all_headers.update(headers or {})
+        self.env.flush_all()
+        response = self.url_open(f"/econnect/webhook/{token}", data=body, headers=all_headers)
+        self.env.invalidate_all()
+        return response
