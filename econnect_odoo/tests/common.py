@@ -99,8 +99,12 @@ class EconnectReceiveMixin(EconnectSimulatorMixin):
         super().setUpClass()
         # scheduled actions try again later anyway: no waiting inside one PSB call during the tests
         cls.env["ir.config_parameter"].sudo().set_param("econnect_odoo.max_retry_seconds", "0")
+        expense = cls.env["account.account"].search([
+            *cls.env["account.account"]._check_company_domain(cls.company), ("account_type", "=", "expense"),
+        ], limit=1)
         cls.receive_journal = cls.env["account.journal"].create({
             "name": "eConnect bills", "code": "ECB", "type": "purchase", "company_id": cls.company.id,
+            "default_account_id": expense.id,
         })
         cls.company.action_econnect_activate()
         cls.company.write({"econnect_receive_journal_id": cls.receive_journal.id, "econnect_receive": True})
@@ -109,14 +113,42 @@ class EconnectReceiveMixin(EconnectSimulatorMixin):
     def setUp(self):
         super().setUp()
         self.simulator.clear_webhook_deliveries()
+        # The webhook thread shares the test's database connection through the test server: it may only
+        # post while the test waits for it (wait_for_webhooks), never while the test itself uses the cursor.
+        self.simulator.pause_webhooks()
+        self.addCleanup(self._drain_webhooks)
+
+    def _drain_webhooks(self):
+        self.env.flush_all()
+        self.simulator.resume_webhooks()
+        try:
+            self.simulator.wait_idle(timeout=10)
+        except TimeoutError:
+            pass
+        finally:
+            self.simulator.pause_webhooks()
+
+    def keep_hook(self):
+        """The simulator outlives the rollback of a test: put the company's hook back as it is now, afterwards."""
+        hook = self.company._econnect_hook_values(self.company.econnect_receive)
+        self.addCleanup(self.company._econnect_client().put_hook, PARTY, hook)
+        if self.company.econnect_receive:
+            config = {"capabilities": {"invoices": {"state": "on"}}}
+            self.addCleanup(self.company._econnect_client().put_peppol_config, PARTY, config)
 
     # -- the inbox -----------------------------------------------------------------------------
     def wait_for_webhooks(self, count, topic=None, timeout=10.0):
         """Wait until the simulator has delivered ``count`` events (of ``topic``) to Odoo; return them."""
         self.env.flush_all()
-        deliveries = self.simulator.wait_for_deliveries(count=count, topic=topic, timeout=timeout)
+        self.simulator.resume_webhooks()
+        try:
+            self.simulator.wait_for_deliveries(count=count, topic=topic, timeout=timeout)
+            dispatcher = self.simulator.dispatcher
+            dispatcher.wait(lambda: dispatcher.in_flight == 0, timeout)
+        finally:
+            self.simulator.pause_webhooks()
         self.env.invalidate_all()
-        return deliveries
+        return self.simulator.dispatcher.final_deliveries(topic)
 
     def receive_document(self, xml, document_id=None, sender_id=None):
         """The simulator receives ``xml`` for our party and posts InvoiceReceived to Odoo; returns the id."""

@@ -182,8 +182,6 @@ class TestWebhookInbox(EconnectReceiveMixin, HttpCase):
     def test_deactivated_company_refuses_events(self):
         token = self.company.sudo().econnect_webhook_token
         secret = self.company._econnect_webhook_secret()
-        # the simulator outlives the rollback of this test: put the hook back afterwards
-        hook = self.company._econnect_hook_values(True)
-        self.addCleanup(self.company._econnect_client().put_hook, PARTY, hook)
+        self.keep_hook()
         self.company.action_econnect_deactivate()
         self.assertRefused(self.signed_post(event_body(), token=token, secret=secret), 401)
