@@ -24,7 +24,7 @@ from odoo.http import request
 
 from ..psb import webhook as psb_webhook
 from ..psb.party import InvalidPartyId, PartyId
-from ..tools.crypto import SecretError
+from ..tools import crypto
 
 _logger = logging.getLogger(__name__)
 
@@ -67,19 +67,20 @@ class EconnectWebhookController(http.Controller):
             return _refuse(411, "length_required", token)
         if length > MAX_BODY_BYTES:
             return _refuse(413, "too_large", token)
-        body = httprequest.get_data(cache=False)
+        body = httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
         if len(body) > MAX_BODY_BYTES:
             return _refuse(413, "too_large", token)
         if not _TOKEN_RE.fullmatch(token or ""):
             return _refuse(404, "unknown_token", token or "")
 
         Event = request.env["econnect.event"].sudo()
-        company = Event._econnect_company_for_token(token)
-        if not company or not hmac.compare_digest(company.econnect_webhook_token.encode(), token.encode()):
+        target = Event._econnect_webhook_target(token)
+        if target is None or not hmac.compare_digest(target[1].encode(), token.encode()):
             return _refuse(404, "unknown_token", token)
+        company, _token, encrypted_secret, party_id = target
         try:
-            secret = company._econnect_webhook_secret()
-        except SecretError:
+            secret = crypto.decrypt(encrypted_secret)
+        except crypto.SecretError:
             _logger.warning("eConnect webhook: the secret of company %s cannot be decrypted", company.id)
             return _answer(503, status="unavailable", reason="secret")
         if not psb_webhook.verify_signature(secret, body, httprequest.headers.get(psb_webhook.SIGNATURE_HEADER)):
@@ -91,7 +92,7 @@ class EconnectWebhookController(http.Controller):
             return _refuse(400, f"stale_{error.reason}", token)
         except psb_webhook.WebhookError as error:
             return _refuse(400, f"invalid_{error.reason}", token)
-        if not event.party_id or not _same_party(event.party_id, company.econnect_party_id or ""):
+        if not event.party_id or not _same_party(event.party_id, party_id or ""):
             return _refuse(403, "party", token)
 
         _event_id, created = Event._econnect_store_webhook_event(company, event, body)

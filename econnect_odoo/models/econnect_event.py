@@ -125,12 +125,24 @@ class EconnectEvent(models.Model):
     # The inbox (called by the webhook controller; nothing else happens there)
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _econnect_company_for_token(self, token):
-        """The company whose webhook token is ``token`` (archived companies too: their events are kept)."""
-        company = self.env["res.company"].sudo().with_context(active_test=False).search(
-            [("econnect_webhook_token", "=", token)], limit=1
+    def _econnect_webhook_target(self, token):
+        """``(company, token, encrypted secret, party id)`` of the company whose webhook token is ``token``, or None.
+
+        One narrow query: the webhook must answer at once, and archived companies count (their events are kept).
+        """
+        self.env.cr.execute(
+            """
+            SELECT id, econnect_webhook_token, econnect_webhook_secret_encrypted, econnect_party_id
+              FROM res_company
+             WHERE econnect_webhook_token = %s
+             LIMIT 1
+            """,
+            [token],
         )
-        return company
+        row = self.env.cr.fetchone()
+        if row is None:
+            return None
+        return self.env["res.company"].sudo().browse(row[0]), row[1], row[2], row[3]
 
     @api.model
     def _econnect_event_key(self, topic, document_id, created_on):
