@@ -1,1 +1,5 @@
-from . import cli, controllers, models, wizard
+from . import cli
+from . import controllers
+from . import models
+from . import wizard
+from .hooks import uninstall_hook

@@ -2,16 +2,18 @@
 """The one test command of econnect_odoo (the README names it, ``.ci/run`` calls it).
 
 1. installs the test requirements (``requirements-test.txt``) into the running Python;
-2. lints (ruff) and runs the framework-free suite (``tests/``, pytest);
+2. lints (ruff, and OCA's pylint-odoo on the addon) and runs the framework-free suite (``tests/``, pytest);
 3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
    variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
-   tests (``--test-enable --test-tags /econnect_odoo``), then uninstalls it; installs and uninstalls it
+   tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
+   runs the coexistence tests, then uninstalls it; installs and uninstalls it
    again in a database *without* demo data. Any failed test, ERROR/CRITICAL line or WARNING line fails.
    When Odoo is missing it prints ``SKIPPED: Odoo not installed``.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo`` (skip the checks that don't run tests: quicker local runs).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence`` (skip the install/uninstall checks and the
+account_peppol coexistence run: quicker local runs).
 """
 
 import argparse
@@ -137,11 +139,16 @@ class OdooRun:
 
 
 UNINSTALL_SCRIPT = """
+partner = env['res.partner'].search([], limit=1)
+partner.with_company(env.company).invoice_sending_method = 'econnect'
+env.cr.commit()
 module = env['ir.module.module'].search([('name', '=', 'econnect_odoo')])
 module.button_immediate_uninstall()
 env.cr.commit()
 left = env['ir.model'].search_count([('model', '=like', 'econnect.%')])
 assert not left, f'{left} eConnect models left after uninstall'
+env.cr.execute("SELECT count(*) FROM res_partner WHERE invoice_sending_method::text LIKE '%econnect%'")
+assert not env.cr.fetchone()[0], 'partners still send by eConnect after uninstall'
 print('econnect_odoo uninstalled cleanly')
 """
 
@@ -184,6 +191,17 @@ def odoo_suite(opts):
         runs.append(tested)
         if tested.tests is None and not tested.errors:
             tested.errors.append("no test result line found: did the Odoo tests run at all?")
+        if not opts.no_coexistence:
+            coexist = OdooRun(
+                "Odoo: install Odoo's own account_peppol next to econnect_odoo, run the coexistence tests",
+                [*common, "-d", db, "-i", "account_peppol", "-u", "econnect_odoo", "--test-enable",
+                 "--test-tags=/econnect_odoo:TestPeppolCoexistence", "--stop-after-init",
+                 f"--http-port={free_port()}", "--log-level=test"],
+                env,
+            )()
+            runs.append(coexist)
+            if coexist.tests is None or coexist.tests[2] == 0:
+                coexist.errors.append("the coexistence tests did not run")
         if not opts.no_uninstall:
             runs.append(OdooRun(
                 "Odoo: uninstall econnect_odoo (database with demo data)",
@@ -218,6 +236,7 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--no-uninstall", action="store_true")
     parser.add_argument("--no-nodemo", action="store_true")
+    parser.add_argument("--no-coexistence", action="store_true")
     opts = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)
@@ -231,6 +250,8 @@ def main():
     if not opts.odoo_only:
         banner("Lint (ruff)")
         results["ruff"] = run([sys.executable, "-m", "ruff", "check", "."]) == 0
+        banner("Odoo lint (pylint-odoo)")
+        results["pylint-odoo"] = run([sys.executable, "-m", "pylint", "econnect_odoo"]) == 0
         banner("Framework-free tests (pytest tests/)")
         results["pytest"] = run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]) == 0
     if not opts.pytest_only:
@@ -238,7 +259,7 @@ def main():
 
     banner("Result")
     for name, ok in results.items():
-        print(f"{name:8} {'OK' if ok else 'FAILED'}")
+        print(f"{name:12} {'OK' if ok else 'FAILED'}")
     print(f"wall time {time.monotonic() - started:.0f} s")
     return 0 if all(results.values()) else 1
 

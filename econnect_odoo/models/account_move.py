@@ -1,17 +1,33 @@
 import logging
+import uuid
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..psb import contract
+from ..psb.errors import AlreadySentError, PSBError
+from ..psb.party import InvalidPartyId
+from ..tools.messages import user_message
+from ..tools.parallel import run_parallel
+from .res_partner import ECONNECT_FORMATS
 
 _logger = logging.getLogger(__name__)
 
-# econnect_state values a send may start from (a resend after an error starts over explicitly)
-SENDABLE_STATES = ("not_sent",)
-# states in which the invoice is at eConnect (or on its way there): never upload it again
-AT_ECONNECT_STATES = ("queued", "sent", "delivered", "retrying")
+# More invoices than this at once are sent in the background by the scheduled action.
+SYNC_LIMIT = 50
+# A queued invoice whose sender vanished (worker killed mid-upload) is picked up by the scheduled
+# action after this delay, and uploaded again with the same document id (eConnect answers 409 if the
+# first upload had landed).
+IN_FLIGHT_GRACE = timedelta(minutes=10)
+# Waits between attempts after temporary failures; after the last one the invoice is in error.
+RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
+# Error kinds an administrator fixes once for all invoices (credentials, balance): retried later, not failed.
+RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
+# Sent invoices without a delivery event after this delay are polled (fallback for lost webhooks).
+STATUS_POLL_AFTER = timedelta(minutes=15)
 
 
 class AccountMove(models.Model):
@@ -30,7 +46,6 @@ class AccountMove(models.Model):
         default="not_sent",
         required=True,
         copy=False,
-        tracking=True,
         index=True,
         help="Queued: waiting to be uploaded. Sent: eConnect accepted it. Delivered: it reached the customer's "
         "access point. Retrying: eConnect could not be reached; Odoo tries again with the same document id. "
@@ -53,6 +68,33 @@ class AccountMove(models.Model):
         help="When eConnect last told us what became of this invoice.",
     )
 
+    econnect_retry_count = fields.Integer(copy=False, readonly=True)
+    econnect_next_attempt = fields.Datetime(
+        copy=False, readonly=True, index="btree_not_null",
+        help="When the scheduled action uploads this invoice (again).",
+    )
+    econnect_queued_by_id = fields.Many2one("res.users", copy=False, readonly=True)
+    econnect_can_send = fields.Boolean(compute="_compute_econnect_can_send")
+    econnect_can_resend = fields.Boolean(compute="_compute_econnect_can_send")
+
+    @api.depends("state", "move_type", "econnect_state", "company_id.econnect_state")
+    def _compute_econnect_can_send(self):
+        for move in self:
+            eligible = (
+                move.state == "posted"
+                and move.move_type in ("out_invoice", "out_refund")
+                and move.company_id.econnect_state == "active"
+            )
+            move.econnect_can_send = eligible and move.econnect_state == "not_sent"
+            move.econnect_can_resend = eligible and move.econnect_state == "error"
+
+    def _econnect_write(self, vals):
+        """Write eConnect bookkeeping fields: not an edit of the invoice, so none of the accounting
+        synchronisation (tax and payment lines) nor the "manually modified" flag that a user's edit triggers."""
+        return self.with_context(
+            skip_invoice_sync=True, skip_is_manually_modified=True, tracking_disable=True
+        ).write(vals)
+
     # ------------------------------------------------------------------------------------------
     # Delivery results (webhook events or status polling)
     # ------------------------------------------------------------------------------------------
@@ -68,14 +110,14 @@ class AccountMove(models.Model):
             if topic == contract.TOPIC_INVOICE_SENT:
                 if move.econnect_state == "delivered":
                     continue
-                move.write({
+                move._econnect_write({
                     "econnect_state": "delivered",
                     "econnect_message": False,
                     "econnect_status_date": fields.Datetime.now(),
                 })
                 move._econnect_log(self.env._("Delivered to the customer's Peppol access point."))
             elif topic == contract.TOPIC_INVOICE_SENT_RETRY:
-                move.write({
+                move._econnect_write({
                     "econnect_message": message or self.env._("eConnect retries the delivery."),
                     "econnect_status_date": fields.Datetime.now(),
                 })
@@ -86,7 +128,7 @@ class AccountMove(models.Model):
                 if move.econnect_state == "error" and move.econnect_message == message:
                     continue
                 text = message or self.env._("eConnect could not deliver the invoice.")
-                move.write({
+                move._econnect_write({
                     "econnect_state": "error",
                     "econnect_message": text,
                     "econnect_status_date": fields.Datetime.now(),
@@ -104,7 +146,7 @@ class AccountMove(models.Model):
             text = body
             if move.company_id._econnect_is_demo():
                 text = self.env._("[Demo] %s", body)
-            move.with_context(mail_notrack=True)._message_log(body=Markup("<p>%s</p>") % text)
+            move._message_log(body=Markup("<p>%s</p>") % text, author_id=self.env.user.partner_id.id)
 
     def _econnect_schedule_error_activity(self, text):
         for move in self:
@@ -125,3 +167,490 @@ class AccountMove(models.Model):
             ],
             limit=1,
         )
+
+    # ------------------------------------------------------------------------------------------
+    # Checks before anything leaves
+    # ------------------------------------------------------------------------------------------
+    def _econnect_builder(self):
+        """Odoo's UBL builder for this invoice: the partner's format when it is one we send, else BIS 3."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        edi_format = partner.invoice_edi_format if partner.invoice_edi_format in ECONNECT_FORMATS else "ubl_bis3"
+        return partner._get_edi_builder(edi_format)
+
+    def _econnect_precheck(self):
+        """``{move: [problem, ...]}`` for every invoice that cannot be sent as it is; cheap, no HTTP call.
+
+        Each problem says what to fix and where. Invoices without problems are absent.
+        """
+        problems = {}
+        lookup_partners = {}
+        for move in self:
+            issues = []
+            partner = move.commercial_partner_id
+            if move.move_type not in ("out_invoice", "out_refund"):
+                issues.append(self.env._("Only customer invoices and credit notes are sent through eConnect."))
+            elif move.state != "posted":
+                issues.append(self.env._("Confirm the invoice first."))
+            if move.econnect_state != "not_sent":
+                state = dict(self._fields["econnect_state"]._description_selection(self.env))[move.econnect_state]
+                issues.append(
+                    self.env._("It was sent through eConnect already (status: %s). Use Resend after an error.", state)
+                )
+            company = move.company_id
+            if company.econnect_state != "active":
+                issues.append(
+                    self.env._(
+                        "eConnect is not active for %s: an administrator activates it in Settings > Invoicing > "
+                        "eConnect.",
+                        company.name,
+                    )
+                )
+            else:
+                own = company.partner_id
+                try:
+                    company_party = company._econnect_party()
+                    own_party = own._econnect_party()
+                except InvalidPartyId:
+                    own_party = None
+                if own_party != company_party:
+                    issues.append(
+                        self.env._(
+                            "The Peppol e-address of %(company)s must be its eConnect party id %(party)s: set "
+                            "it on the company's contact (Invoicing tab).",
+                            company=company.name, party=company.econnect_party_id,
+                        )
+                    )
+            try:
+                party = partner._econnect_party()
+            except InvalidPartyId as error:
+                party = None
+                hint = ""
+                if partner.econnect_endpoint_proposal:
+                    hint = " " + self.env._(
+                        "Proposed from its registry number: %s.", partner.econnect_endpoint_proposal
+                    )
+                issues.append(
+                    self.env._(
+                        "Customer %(partner)s has no valid Peppol id (%(error)s): set its Peppol e-address and "
+                        "endpoint in Contacts > %(partner)s > Invoicing tab.%(hint)s",
+                        partner=partner.display_name, error=error, hint=hint,
+                    )
+                )
+            edi_format = partner.with_company(company).invoice_edi_format
+            if edi_format and edi_format not in ECONNECT_FORMATS:
+                issues.append(
+                    self.env._(
+                        "Customer %s has an e-invoice format eConnect does not send: choose Peppol BIS Billing 3.0 "
+                        "or NLCIUS in its Invoicing tab.",
+                        partner.display_name,
+                    )
+                )
+            if not (move.ref or partner.ref):
+                issues.append(
+                    self.env._(
+                        "Peppol requires a buyer or order reference (rule R003): fill the Customer Reference of "
+                        "the invoice (Other Info tab) or the Reference of %s.",
+                        partner.display_name,
+                    )
+                )
+            if party and party.scheme == "0190" and not move.ref:
+                issues.append(
+                    self.env._(
+                        "Dutch government customers (OIN 0190) require their purchase order number: fill the "
+                        "Customer Reference of the invoice (Other Info tab)."
+                    )
+                )
+            if move.move_type == "out_refund" and not move.reversed_entry_id and not move.ref:
+                issues.append(
+                    self.env._(
+                        "A credit note must name the invoice it corrects: create it with the Credit Note button "
+                        "of that invoice, or type that invoice's number as the Customer Reference (Other Info tab)."
+                    )
+                )
+            if party and not issues and company.econnect_state == "active":
+                lookup_partners.setdefault(company, self.env["res.partner"])
+                lookup_partners[company] |= partner
+            if issues:
+                problems[move] = issues
+        problems.update(self._econnect_lookup_problems(lookup_partners))
+        return problems
+
+    def _econnect_lookup_problems(self, partners_by_company):
+        """Ask eConnect (cached for a week) whether the customers can receive; problems for those that can't."""
+        problems = {}
+        for company, partners in partners_by_company.items():
+            try:
+                partners._econnect_lookup(company)
+            except PSBError as error:
+                # eConnect unreachable for the lookup: don't block; the upload itself decides.
+                _logger.info("eConnect receiver lookup failed (%s); sending anyway", error.kind)
+                continue
+            for move in self.filtered(lambda m, c=company: m.company_id == c):
+                partner = move.commercial_partner_id
+                if partner in partners and partner.econnect_lookup_state == "not_found":
+                    problems.setdefault(move, []).append(
+                        self.env._(
+                            "eConnect cannot find %(partner)s (%(party)s) on the Peppol network: check its Peppol "
+                            "id, or send this invoice another way.",
+                            partner=partner.display_name, party=partner.econnect_lookup_endpoint,
+                        )
+                    )
+        return problems
+
+    def _econnect_build_documents(self, reuse_stored=False):
+        """``({move: (xml, filename, stored)}, {move: [problem]})``: the UBL of each invoice from Odoo's builder.
+
+        A first send always builds it fresh (a UBL made earlier for e-mail may predate the customer's Peppol id);
+        a retry (``reuse_stored``) sends the stored one again, byte for byte.
+        """
+        documents, problems = {}, {}
+        for move in self:
+            if reuse_stored and move.ubl_cii_xml_id:
+                documents[move] = (move.ubl_cii_xml_id.raw, move.ubl_cii_xml_id.name, True)
+                continue
+            builder = move._econnect_builder()
+            xml, errors = builder._export_invoice(move)
+            if errors:
+                problems[move] = sorted(errors)
+            else:
+                documents[move] = (xml, builder._export_invoice_filename(move), False)
+        return documents, problems
+
+    def _econnect_store_documents(self, documents):
+        """Keep the UBL we send as the invoice's UBL attachment (Odoo's own place for it)."""
+        values = [
+            {
+                "name": filename, "raw": xml, "mimetype": "application/xml",
+                "res_model": move._name, "res_id": move.id, "res_field": "ubl_cii_xml_file",
+            }
+            for move, (xml, filename, stored) in documents.items()
+            if not stored
+        ]
+        if values:
+            replaced = self.browse([move.id for move, document in documents.items() if not document[2]])
+            replaced.ubl_cii_xml_id.sudo().unlink()  # an older UBL of the invoice (e.g. made for e-mail)
+            self.env["ir.attachment"].sudo().create(values)
+            self.browse([move.id for move in documents]).invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
+        return {move: (xml, filename, True) for move, (xml, filename, _stored) in documents.items()}
+
+    # ------------------------------------------------------------------------------------------
+    # Sending: claim (document id committed), upload (in parallel), record
+    # ------------------------------------------------------------------------------------------
+    def action_econnect_send(self):
+        """Send these invoices through eConnect: checked first, each one exactly once."""
+        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
+            raise UserError(self.env._("Only eConnect users may send invoices through eConnect."))
+        moves = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
+        if not moves:
+            raise UserError(self.env._("Select customer invoices or credit notes to send through eConnect."))
+        problems = moves._econnect_precheck()
+        background = len(moves) > SYNC_LIMIT
+        documents = {}
+        if not background:
+            ready = moves.filtered(lambda m: m not in problems)
+            documents, build_problems = ready._econnect_build_documents()
+            problems.update(build_problems)
+        if problems:
+            if len(moves) == 1:
+                raise UserError("\n".join(problems[moves]))
+            return self.env["econnect.send.report"]._open_for(moves, problems)
+        return moves._econnect_send_checked(documents)
+
+    def action_econnect_resend(self):
+        """After an error: start over with a new document id (the old one stays in the chatter)."""
+        for move in self.filtered(lambda m: m.econnect_state == "error"):
+            old = move.econnect_uuid
+            move._econnect_write({
+                "econnect_state": "not_sent",
+                "econnect_uuid": False,
+                "econnect_document_id": False,
+                "econnect_message": False,
+                "econnect_retry_count": 0,
+                "econnect_next_attempt": False,
+            })
+            move._econnect_log(self.env._("Resend requested; the previous eConnect document id was %s.", old or "-"))
+        return self.action_econnect_send()
+
+    def _econnect_send_checked(self, documents=None):
+        """Send checked invoices: now when few (documents given), else in the background."""
+        if documents is None or len(self) > SYNC_LIMIT:
+            self._econnect_claim(background=True)
+            self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
+            return self._econnect_notification(
+                self.env._("Sending in the background"),
+                self.env._("%s invoices are queued for eConnect; you will be notified when they are sent.", len(self)),
+                "info",
+            )
+        documents = self._econnect_claim(documents=documents)
+        self._econnect_upload(documents)
+        return self._econnect_result_notification()
+
+    def _econnect_claim(self, documents=None, background=False):
+        """Lock the invoices, give each its document id (once) and its UBL attachment, mark them queued,
+        and commit: from here on, whatever happens, the invoice can only reach eConnect with this id."""
+        self._econnect_lock()
+        already = self.filtered(lambda m: m.econnect_state != "not_sent")
+        if already:
+            raise UserError(
+                self.env._(
+                    "Already sent or being sent through eConnect: %s. Nothing was sent twice.",
+                    ", ".join(already.mapped("display_name")),
+                )
+            )
+        now = fields.Datetime.now()
+        for move in self:
+            values = {
+                "econnect_state": "queued",
+                "econnect_uuid": move.econnect_uuid or str(uuid.uuid4()),
+                "econnect_retry_count": 0,
+                "econnect_message": False,
+                "econnect_queued_by_id": self.env.uid,
+                "econnect_next_attempt": now if background else now + IN_FLIGHT_GRACE,
+            }
+            move._econnect_write(values)
+        documents = self._econnect_store_documents(documents or {})
+        if background:
+            self._message_log_batch(
+                bodies={m.id: self.env._("Queued for eConnect (document id %s).", m.econnect_uuid) for m in self},
+                author_id=self.env.user.partner_id.id,
+            )
+        self._econnect_commit()
+        return documents
+
+    def _econnect_lock(self):
+        """Row locks that fail at once when another transaction is sending the same invoices."""
+        if not self.ids:
+            return
+        # SKIP LOCKED rather than NOWAIT: a busy row is an expected situation here, not a failed query.
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(self.ids)]
+        )
+        if len(self.env.cr.fetchall()) != len(self.ids):
+            raise UserError(
+                self.env._(
+                    "These invoices are being sent by another user or process right now. Nothing was sent twice; "
+                    "reload the page in a moment to see the result."
+                )
+            )
+        self.invalidate_recordset(["econnect_state", "econnect_uuid"])
+
+    def _econnect_commit(self):
+        """Commit where a remote side effect follows or just happened (the exactly-once protocol), like Odoo's
+        own sending flow does; never under tests."""
+        if self.env["account.move.send"]._can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _econnect_upload(self, documents=None):
+        """Upload queued invoices (their UBL attachment, their document id) side by side; record each
+        outcome on its own invoice; commit. One invoice's failure never affects the others.
+
+        ``documents`` (``{move: (xml, filename, stored)}``, as claimed) spares reading back the attachments."""
+        documents = documents or {}
+        moves = self.filtered(lambda m: m.econnect_state in ("queued", "retrying") and m.econnect_uuid)
+        if not moves:
+            return
+        clients, parties, missing = {}, {}, self.env["account.move"]
+        for company in moves.company_id:
+            if company.econnect_state != "active":
+                missing |= moves.filtered(lambda m, c=company: m.company_id == c)
+                continue
+            clients[company] = company._econnect_client()
+            parties[company] = company._econnect_party()
+        payloads = {}
+        to_build = (moves - missing).filtered(lambda m: m not in documents)
+        if to_build:  # queued in the background, or retried: the stored UBL, else built now and stored
+            built, problems = to_build._econnect_build_documents(reuse_stored=True)
+            for move, issues in problems.items():
+                move._econnect_record_error("\n".join(issues))
+            documents = {**documents, **self._econnect_store_documents(built)}
+        for move in moves - missing:
+            if move in documents:
+                xml, filename, _stored = documents[move]
+                payloads[move] = (move.company_id, move.econnect_uuid, xml, filename)
+        for move in missing:
+            move._econnect_record_retry(self.env._("eConnect is not active for the company any more."))
+
+        def upload(move):
+            company, document_id, xml, filename = payloads[move]
+            return clients[company].send_invoice(parties[company], xml, document_id, filename=filename)
+
+        results = run_parallel(upload, list(payloads))
+        # A delivery event may have been processed meanwhile: lock and re-read, never downgrade it.
+        if payloads:
+            self.env.cr.execute(
+                "SELECT id FROM account_move WHERE id IN %s FOR UPDATE", [tuple(m.id for m in payloads)]
+            )
+            self.browse([m.id for m in payloads]).invalidate_recordset(["econnect_state"])
+        sent_bodies = {}
+        now = fields.Datetime.now()
+        for move, answer, error in results:
+            if move.econnect_state not in ("queued", "retrying"):
+                continue  # an event (delivered / delivery error) told us more than this answer
+            if error is None or isinstance(error, AlreadySentError):
+                remote_id = (answer or {}).get("id") or move.econnect_uuid
+                move._econnect_write({
+                    "econnect_state": "sent",
+                    "econnect_document_id": remote_id,
+                    "econnect_message": False,
+                    "econnect_sent_date": now,
+                    "econnect_next_attempt": False,
+                })
+                if error is None:
+                    body = self.env._("Sent to eConnect (document id %s).", remote_id)
+                else:
+                    body = self.env._("eConnect already had this invoice (document id %s): not sent twice.", remote_id)
+                if move.company_id._econnect_is_demo():
+                    body = self.env._("[Demo] %s", body)
+                sent_bodies[move.id] = body
+            elif isinstance(error, PSBError) and error.kind in RETRYABLE_KINDS:
+                move._econnect_record_retry(user_message(self.env, error))
+            else:
+                if not isinstance(error, PSBError):
+                    _logger.exception("eConnect: unexpected failure uploading invoice %s", move.id, exc_info=error)
+                move._econnect_record_error(user_message(self.env, error))
+        if sent_bodies:
+            self.browse(list(sent_bodies))._message_log_batch(
+                bodies=sent_bodies, author_id=self.env.user.partner_id.id
+            )
+        self._econnect_commit()
+
+    def _econnect_record_retry(self, message):
+        self.ensure_one()
+        attempt = self.econnect_retry_count + 1
+        if attempt > len(RETRY_DELAYS):
+            self._econnect_record_error(
+                self.env._("Gave up after %(count)s attempts: %(message)s", count=attempt - 1, message=message)
+            )
+            return
+        next_attempt = fields.Datetime.now() + RETRY_DELAYS[attempt - 1]
+        self._econnect_write({
+            "econnect_state": "retrying",
+            "econnect_retry_count": attempt,
+            "econnect_next_attempt": next_attempt,
+            "econnect_message": message,
+        })
+        self._econnect_log(
+            self.env._(
+                "Not sent yet: %(message)s Odoo tries again at %(when)s with the same document id.",
+                message=message, when=fields.Datetime.to_string(next_attempt),
+            )
+        )
+
+    def _econnect_record_error(self, message):
+        self.ensure_one()
+        self._econnect_write({"econnect_state": "error", "econnect_message": message, "econnect_next_attempt": False})
+        self._econnect_log(self.env._("Not sent: %s", message))
+        self._econnect_schedule_error_activity(message)
+        self.env["econnect.notifier"]._econnect_notify("sent_failed", self)
+
+    # ------------------------------------------------------------------------------------------
+    # Feedback to the user
+    # ------------------------------------------------------------------------------------------
+    def _econnect_notification(self, title, message, kind, sticky=False):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": sticky,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _econnect_result_notification(self):
+        sent = self.filtered(lambda m: m.econnect_state in ("sent", "delivered"))
+        retrying = self.filtered(lambda m: m.econnect_state == "retrying")
+        failed = self.filtered(lambda m: m.econnect_state == "error")
+        lines = []
+        if sent:
+            lines.append(self.env._("%s sent to eConnect.", len(sent)))
+        if retrying:
+            lines.append(self.env._("%(count)s not sent yet, Odoo retries: %(names)s.",
+                                    count=len(retrying), names=", ".join(retrying.mapped("name"))))
+        if failed:
+            lines.append(self.env._("%(count)s failed: %(names)s (see the invoice).",
+                                    count=len(failed), names=", ".join(failed.mapped("name"))))
+        kind = "danger" if failed else "warning" if retrying else "success"
+        return self._econnect_notification(self.env._("eConnect"), " ".join(lines), kind, sticky=bool(failed))
+
+    # ------------------------------------------------------------------------------------------
+    # Scheduled actions
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _cron_econnect_send(self, batch_size=200):
+        """Upload queued and retrying invoices that are due, in batches; re-trigger while work remains."""
+        domain = [
+            ("econnect_state", "in", ("queued", "retrying")),
+            ("econnect_next_attempt", "<=", fields.Datetime.now()),
+        ]
+        moves = self.search(domain, limit=batch_size, order="econnect_next_attempt, id")
+        if not moves:
+            return
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(moves.ids)]
+        )
+        moves = self.browse([row[0] for row in self.env.cr.fetchall()])
+        # claimed in the background: still to be checked and given their UBL (done by _econnect_upload)
+        moves._econnect_upload()
+        moves._econnect_report_background_batch()
+        if self.search_count(domain, limit=1):
+            self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
+
+    def _econnect_report_background_batch(self):
+        """Tell the users who queued these invoices what became of them (the bus notification of Odoo's
+        batch sending)."""
+        for user, moves in self.grouped("econnect_queued_by_id").items():
+            if not user:
+                continue
+            failed = moves.filtered(lambda m: m.econnect_state == "error")
+            done = moves - failed
+            for subset, ok in ((done, True), (failed, False)):
+                if not subset:
+                    continue
+                user.partner_id._bus_send("account_notification", {
+                    "type": "success" if ok else "warning",
+                    "title": self.env._("eConnect: invoices sent") if ok else self.env._("eConnect: invoices in error"),
+                    "message": self.env._("%s invoices processed.", len(subset)),
+                    "action_button": {
+                        "name": self.env._("Open"),
+                        "action_name": self.env._("Sent invoices") if ok else self.env._("Invoices in error"),
+                        "model": "account.move",
+                        "res_ids": subset.ids,
+                    },
+                })
+
+    @api.model
+    def _cron_econnect_poll_statuses(self, companies=None, force=False, batch_size=200):
+        """Fallback for lost webhooks: ask eConnect what became of invoices sent a while ago."""
+        domain = [("econnect_state", "=", "sent"), ("econnect_uuid", "!=", False)]
+        if not force:
+            domain.append(("econnect_sent_date", "<", fields.Datetime.now() - STATUS_POLL_AFTER))
+        if companies:
+            domain.append(("company_id", "in", companies.ids))
+        moves = self.search(domain, limit=batch_size, order="econnect_sent_date, id")
+        moves = moves.filtered(lambda m: m.company_id.econnect_state == "active")
+
+        def status(move):
+            client = move.company_id._econnect_client()
+            document_id = move.econnect_document_id or move.econnect_uuid
+            return client.get_sent_status(move.company_id._econnect_party(), document_id)
+
+        results = run_parallel(status, list(moves))
+        changed = self.env["account.move"]
+        for move, history, error in results:
+            if error is not None:
+                _logger.info("eConnect status of invoice %s unavailable (%s)", move.id, getattr(error, "kind", error))
+                continue
+            found = contract.sent_status_topic(history)
+            if found:
+                changed |= move._econnect_apply_delivery_event(*found)
+            else:
+                move._econnect_write({"econnect_status_date": fields.Datetime.now()})
+        notifier = self.env["econnect.notifier"]
+        notifier._econnect_notify("sent_delivered", changed.filtered(lambda m: m.econnect_state == "delivered"))
+        notifier._econnect_notify("sent_failed", changed.filtered(lambda m: m.econnect_state == "error"))
+        notifier._econnect_send_digests()
+        return changed

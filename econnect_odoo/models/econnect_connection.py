@@ -20,6 +20,9 @@ _clients = {}
 # Seconds one call may spend retrying temporary failures (ir.config_parameter econnect_odoo.max_retry_seconds):
 # short, because a user may be waiting; scheduled actions try again later anyway.
 DEFAULT_RETRY_BUDGET = 10
+# Seconds to connect, and to wait for an answer (ir.config_parameter econnect_odoo.timeout).
+CONNECT_TIMEOUT = 5
+DEFAULT_READ_TIMEOUT = 30
 _clients_lock = threading.Lock()
 
 
@@ -78,14 +81,10 @@ class EconnectConnection(models.Model):
     client_secret_is_set = fields.Boolean(compute="_compute_econnect_secrets")
     password_is_set = fields.Boolean(compute="_compute_econnect_secrets")
     subscription_key_is_set = fields.Boolean(compute="_compute_econnect_secrets")
-    client_secret_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
-    )
-    password_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
-    )
+    client_secret_encrypted = fields.Char(groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False)
+    password_encrypted = fields.Char(groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False)
     subscription_key_encrypted = fields.Char(
-        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False, prefetch=False
+        groups="econnect_odoo.group_econnect_admin", exportable=False, copy=False
     )
 
     company_ids = fields.One2many(
@@ -153,6 +152,16 @@ class EconnectConnection(models.Model):
                 )
             connection.party_summary = "<ul>{}</ul>".format("".join(rows))
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active_companies(self):
+        active = self.sudo().company_ids.filtered(lambda c: c.econnect_state == "active")
+        if active:
+            raise UserError(
+                self.env._(
+                    "Deactivate eConnect for %s before deleting its connection.", ", ".join(active.mapped("name"))
+                )
+            )
+
     # ------------------------------------------------------------------------------------------
     # The PSB client
     # ------------------------------------------------------------------------------------------
@@ -168,12 +177,13 @@ class EconnectConnection(models.Model):
         self.ensure_one()
         connection = self.sudo()
         api_url, identity_url = connection._psb_urls()
-        retry_budget = float(
-            self.env["ir.config_parameter"].sudo().get_param("econnect_odoo.max_retry_seconds", DEFAULT_RETRY_BUDGET)
-        )
+        params = self.env["ir.config_parameter"].sudo()
+        retry_budget = float(params.get_param("econnect_odoo.max_retry_seconds", DEFAULT_RETRY_BUDGET))
+        read_timeout = float(params.get_param("econnect_odoo.timeout", DEFAULT_READ_TIMEOUT))
         # Any change of URL or credential gives a new key (encrypted secrets change on every write).
         key = (
-            self.env.cr.dbname, connection.id, api_url, identity_url, retry_budget, connection.environment,
+            self.env.cr.dbname, connection.id, api_url, identity_url, retry_budget, read_timeout,
+            connection.environment,
             connection.client_id, connection.username, connection.client_secret_encrypted,
             connection.password_encrypted, connection.subscription_key_encrypted,
         )
@@ -194,7 +204,8 @@ class EconnectConnection(models.Model):
                     }
                 try:
                     client = PSBClient(
-                        api_url=api_url, identity_url=identity_url, max_retry_seconds=retry_budget, **credentials
+                        api_url=api_url, identity_url=identity_url, max_retry_seconds=retry_budget,
+                        timeout=(CONNECT_TIMEOUT, read_timeout), **credentials
                     )
                 except PSBError as error:
                     self._raise_user_error(error)

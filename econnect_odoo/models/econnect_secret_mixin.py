@@ -43,7 +43,8 @@ class EconnectSecretMixin(models.AbstractModel):
     def _econnect_rotate_secrets(self):
         """Re-encrypt every stored secret of this model with the newest master key."""
         count = 0
-        for record in self.sudo().with_context(active_test=False).search([]):
+        # every record, archived ones too: a secret left under the old key would be lost with it
+        for record in self.sudo().with_context(active_test=False).search([]):  # pylint: disable=no-search-all
             for stored in self._econnect_secrets.values():
                 if record[stored]:
                     record[stored] = crypto.rotate(record[stored])

@@ -55,7 +55,7 @@ class ResCompany(models.Model):
     econnect_connection_id = fields.Many2one(
         "econnect.connection",
         string="eConnect connection",
-        ondelete="restrict",
+        ondelete="set null",
         groups="econnect_odoo.group_econnect_admin",
     )
     econnect_environment = fields.Selection(related="econnect_connection_id.environment", string="eConnect environment")
@@ -261,6 +261,10 @@ class ResCompany(models.Model):
             hook = client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
         except PSBError as error:
             self._raise_psb_error(error)
+        own = company.partner_id
+        if not own.peppol_eas or not own.peppol_endpoint:
+            # The administrator just confirmed the party id: it is the company's Peppol e-address on invoices.
+            own.write({"peppol_eas": party.scheme, "peppol_endpoint": party.value})
         company.write({
             "econnect_webhook_secret_encrypted": crypto.encrypt(secret),
             "econnect_hook_id": (hook or {}).get("id") or company.econnect_hook_id,
@@ -278,7 +282,7 @@ class ResCompany(models.Model):
                 try:
                     company._econnect_client().delete_hook(company._econnect_party(), sudo_company.econnect_hook_id)
                 except NotFoundError:
-                    pass  # already gone at eConnect
+                    _logger.info("eConnect hook of company %s was already gone", company.id)
                 except PSBError as error:
                     company._raise_psb_error(error)
             sudo_company.write({

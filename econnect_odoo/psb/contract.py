@@ -298,3 +298,29 @@ def receiving_enabled(config):
         inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
         return inherited != CAPABILITY_OFF
     return text == CAPABILITY_ON
+
+
+#: (unconfirmed) Names in the sent-status history (``GET .../salesInvoice/{id}/status``) and the
+#: webhook topic each one means. eConnect documents this endpoint "for debugging only"; the names
+#: below are those its platform shows. Compared case-insensitively.
+SENT_STATUS_TOPICS = {
+    "sent": TOPIC_INVOICE_SENT,
+    "delivered": TOPIC_INVOICE_SENT,
+    "sentretry": TOPIC_INVOICE_SENT_RETRY,
+    "retry": TOPIC_INVOICE_SENT_RETRY,
+    "senterror": TOPIC_INVOICE_SENT_ERROR,
+    "error": TOPIC_INVOICE_SENT_ERROR,
+}
+
+
+def sent_status_topic(history):
+    """(unconfirmed) The delivery result told by a sent-status history, as a webhook topic, or None
+    while eConnect is still working on it. The newest status that means something wins."""
+    def when(status):
+        return str(status.get("createdOn") or "")
+
+    for status in sorted(history or [], key=when, reverse=True):
+        topic = SENT_STATUS_TOPICS.get(str(status.get("name") or "").replace(" ", "").lower())
+        if topic:
+            return topic, status.get("description") or ""
+    return None

@@ -1,2 +1,12 @@
-from . import test_activation, test_connection, test_neutralize, test_receive_prompt, test_security
-from . import test_webhook_inbox, test_pull, test_received_examples
+from . import test_activation
+from . import test_connection
+from . import test_neutralize
+from . import test_peppol_coexistence
+from . import test_receive_prompt
+from . import test_security
+from . import test_send
+from . import test_send_concurrency
+from . import test_ubl_conformance
+from . import test_webhook_inbox
+from . import test_pull
+from . import test_received_examples

@@ -64,11 +64,9 @@ def key_file_path():
 
 def _read_or_create_key_file():
     path = key_file_path()
-    try:
+    if os.path.exists(path):
         with open(path, encoding="ascii") as handle:
             return handle.read().strip()
-    except FileNotFoundError:
-        pass
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     key = Fernet.generate_key().decode()
     try:

@@ -61,3 +61,12 @@ def ensure_demo_party(party_id, name=None):
         f"{configured}/_sim/demo-parties", json={"party": party_id, "name": name}, timeout=10
     )
     response.raise_for_status()
+
+
+def stop_in_process_simulator():
+    """Stop the in-process simulator (tests; a later demo call starts a fresh one)."""
+    global _simulator
+    with _lock:
+        if _simulator is not None:
+            _simulator.stop()
+            _simulator = None

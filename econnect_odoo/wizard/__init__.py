@@ -1,1 +1,2 @@
 from . import econnect_receive_prompt
+from . import econnect_send_report

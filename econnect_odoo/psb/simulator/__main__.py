@@ -1,3 +1,4 @@
+# pylint: disable=print-used,except-pass
 """Command line: ``python3 -m psb.simulator --port 8070 [--demo] [--latency 0.05]``.
 
 Serves until Ctrl-C. Without ``--demo`` add accounts with ``--client`` / ``--user`` (or later via

@@ -1,3 +1,4 @@
+# pylint: disable=missing-return  # socketserver hooks, not Odoo methods
 """HTTP server and request handler: reading, faults, latency, auth, routing, logging, answering."""
 
 import contextlib

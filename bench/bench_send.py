@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Benchmark of "Send via eConnect" against Odoo's own UBL export, measured in the same run.
+
+    python3 bench/bench_send.py [-n 200]
+
+Starts a throwaway PostgreSQL, installs econnect_odoo in a fresh database, runs Odoo in this process and our
+PSB simulator on 127.0.0.1, creates N posted invoices, and prints:
+
+1. median ms per invoice of Odoo's own UBL export alone (``account.edi.xml.ubl_bis3._export_invoice``);
+2. median ms per invoice of the whole "Send via eConnect" path (checks, UBL, document id committed, upload to
+   the simulator at zero latency, state, attachment, chatter, commit), one invoice per click;
+3. their ratio (target <= 1.25);
+4. SQL queries per invoice of a batch send, for N/4 and N invoices (must not grow with N);
+5. wall time of a batch of N at 50 ms simulated latency per call, against N x 50 ms plus the UBL time
+   (uploads overlap).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from testbed import OdooTestbed, median
+
+
+def setup_company(env, simulator):
+    """A Dutch company with a 21% tax and a bank account, active at the simulator; one Peppol customer."""
+    company = env.ref("base.main_company")
+    company.write({
+        "country_id": env.ref("base.nl").id, "vat": "NL004495445B01", "company_registry": "12345678",
+        "street": "Stationsplein 1", "zip": "3511 ED", "city": "Utrecht",
+    })
+    if not env["account.account"].search_count([("company_ids", "in", company.ids)], limit=1):
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    tax = env["account.tax"].create({
+        "name": "BTW 21%", "amount": 21, "type_tax_use": "sale", "company_id": company.id,
+    })
+    bank = env["res.partner.bank"].create({
+        "acc_number": "NL91ABNA0417164300", "partner_id": company.partner_id.id, "allow_out_payment": True,
+    })
+    simulator.add_client("bench", "bench-secret")
+    simulator.add_user("bench", "bench-password", parties=["0106:12345678"])
+    simulator.add_participant("0106:11223344", name="Buyer BV")
+    connection = env["econnect.connection"].create({
+        "name": "Simulator", "environment": "custom",
+        "api_url": simulator.api_url, "identity_url": simulator.identity_url,
+        "client_id": "bench", "client_secret": "bench-secret", "username": "bench", "password": "bench-password",
+    })
+    company.write({"econnect_connection_id": connection.id, "econnect_party_id": "0106:12345678"})
+    company.action_econnect_activate()
+    customer = env["res.partner"].create({
+        "name": "Buyer BV", "is_company": True, "country_id": env.ref("base.nl").id,
+        "street": "Kerkstraat 2", "zip": "1017 GA", "city": "Amsterdam", "vat": "NL123456782B90",
+        "peppol_eas": "0106", "peppol_endpoint": "11223344", "ref": "BUYER-REF",
+    })
+    return company, tax, bank, customer
+
+
+def create_invoices(env, count, tax, bank, customer, lines=5):
+    moves = env["account.move"].create([
+        {
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "partner_bank_id": bank.id,
+            "ref": f"PO-{i}",
+            "invoice_line_ids": [
+                (0, 0, {
+                    "name": f"Item {j}", "quantity": 1 + j, "price_unit": 10.0 + i + j, "tax_ids": [(6, 0, tax.ids)],
+                })
+                for j in range(lines)
+            ],
+        }
+        for i in range(count)
+    ])
+    moves.action_post()
+    return moves
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=200, help="invoices per measurement (default 200)")
+    parser.add_argument("--latency", type=float, default=0.05, help="simulated latency per call (default 0.05 s)")
+    opts = parser.parse_args()
+    n = opts.n
+
+    from psb.simulator import PSBSimulator
+
+    with OdooTestbed() as bed, PSBSimulator() as simulator:
+        simulator.pause_webhooks()  # nobody listens: this benchmark measures the sending side
+        with bed.env() as env:
+            _company, tax, bank, customer = setup_company(env, simulator)
+            ids = {"tax": tax.id, "bank": bank.id, "customer": customer.id}
+
+        def records(env):
+            return env["account.tax"].browse(ids["tax"]), env["res.partner.bank"].browse(ids["bank"]), \
+                env["res.partner"].browse(ids["customer"])
+
+        # -- 1 and 2. Odoo's own UBL export alone, and the whole "Send via eConnect" path, interleaved -----
+        # Per invoice from a cold cache (what one click costs), the two measured one after the other on the same
+        # invoice so that both see the same machine load.
+        with bed.env() as env:
+            moves = create_invoices(env, n, *records(env))
+            builder = env["account.edi.xml.ubl_bis3"]
+            for move in moves[:5]:  # warm-up: template compilation, caches
+                builder._export_invoice(move)
+            export_times, send_times = [], []
+            for move in moves:
+                env.invalidate_all()
+                started = time.perf_counter()
+                builder._export_invoice(move)
+                export_times.append(time.perf_counter() - started)
+                env.invalidate_all()
+                started = time.perf_counter()
+                move.action_econnect_send()
+                send_times.append(time.perf_counter() - started)
+            states = set(moves.mapped("econnect_state"))
+            assert states == {"sent"}, states
+
+        # -- 3. SQL queries per invoice of a batch, two sizes ---------------------------------------------
+        queries = {}
+        for size in (max(1, n // 4), n):
+            with bed.env() as env:
+                moves = create_invoices(env, size, *records(env))
+            with bed.env() as env:
+                moves = env["account.move"].browse(moves.ids)
+                before = env.cr.sql_log_count
+                assert not moves._econnect_precheck()
+                documents, problems = moves._econnect_build_documents()
+                assert not problems
+                documents = moves._econnect_claim(documents=documents)
+                moves._econnect_upload(documents)
+                queries[size] = (env.cr.sql_log_count - before) / size
+                assert set(moves.mapped("econnect_state")) == {"sent"}
+
+        # -- 4. a batch at simulated latency: background send of N invoices -------------------------------
+        with bed.env() as env:
+            moves = create_invoices(env, n, *records(env))
+        simulator.latency = opts.latency
+        with bed.env() as env:
+            moves = env["account.move"].browse(moves.ids)
+            calls_before = len(simulator.requests)
+            started = time.perf_counter()
+            moves.action_econnect_send()  # up to 50: at once; more: queued, and the scheduled action uploads them
+            env["account.move"]._cron_econnect_send(batch_size=max(200, n))
+            batch_wall = time.perf_counter() - started
+            calls = len(simulator.requests) - calls_before
+            assert set(moves.mapped("econnect_state")) == {"sent"}, set(moves.mapped("econnect_state"))
+        simulator.latency = 0.0
+
+    export_ms = median(export_times) * 1000
+    send_ms = median(send_times) * 1000
+    serial = n * opts.latency
+    ubl_total = sum(export_times)
+    print()
+    print(f"econnect_odoo send benchmark, N = {n} invoices of 5 lines (Odoo 18.0, this machine)")
+    print(f"  Odoo's own UBL export alone           median {export_ms:8.2f} ms/invoice")
+    print(f"  whole 'Send via eConnect' (latency 0)  median {send_ms:8.2f} ms/invoice")
+    print(f"  ratio send / export                          {send_ms / export_ms:8.2f}   (target <= 1.25)")
+    for size, per_invoice in queries.items():
+        print(f"  SQL queries per invoice, batch of {size:4d}       {per_invoice:8.1f}")
+    latency_ms = opts.latency * 1000
+    print(f"  batch of {n} at {latency_ms:.0f} ms/call: wall {batch_wall:6.2f} s for {calls} HTTP calls; "
+          f"N x {latency_ms:.0f} ms = {serial:.2f} s; + UBL time {ubl_total:.2f} s = {serial + ubl_total:.2f} s")
+    ratio = batch_wall / (serial + ubl_total)
+    print(f"  batch wall / (N x latency + UBL)             {ratio:8.2f}   (uploads overlap)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""What every benchmark needs: a throwaway PostgreSQL, a fresh Odoo database with the addon, and Odoo itself
+running in this process (so figures are measured on the same ORM, cursor and machine as Odoo's own work).
+
+    with OdooTestbed() as bed:
+        with bed.env() as env:   # a cursor; committed when the block ends
+            ...
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "econnect_odoo"))
+
+from pgcluster import ThrowawayCluster  # noqa: E402
+from run_tests import odoo_addons_path, odoo_available  # noqa: E402
+
+
+class OdooTestbed:
+    def __init__(self, modules="econnect_odoo", db=None, quiet=True):
+        if not odoo_available():
+            raise SystemExit("SKIPPED: Odoo not installed (import odoo failed): the benchmark needs the test bed.")
+        self.modules = modules
+        self.db = db or f"econnect_bench_{int(time.time())}"
+        self.quiet = quiet
+        self.stack = contextlib.ExitStack()
+        self.registry = None
+
+    def __enter__(self):
+        env = dict(os.environ)
+        if not any(k in os.environ for k in ("PGHOST", "PGPORT", "PGUSER")):
+            cluster = self.stack.enter_context(ThrowawayCluster())
+            env.update(cluster.env)
+        self.pg = env
+        data_dir = tempfile.mkdtemp(prefix="econnect-bench-data-")
+        args = [
+            f"--addons-path={odoo_addons_path()}", f"--data-dir={data_dir}", "-d", self.db,
+            f"--db_host={env['PGHOST']}", f"--db_port={env['PGPORT']}", f"--db_user={env['PGUSER']}",
+            "--log-level=warn", "--max-cron-threads=0",
+        ]
+        print(f"[testbed] installing {self.modules} in a fresh database {self.db} (about a minute)...", flush=True)
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "odoo", *args, "-i", self.modules, "--without-demo=all", "--stop-after-init",
+             "--no-http"],
+            check=True, env=env, stdout=subprocess.DEVNULL if self.quiet else None,
+        )
+        print(f"[testbed] installed in {time.monotonic() - started:.0f} s", flush=True)
+
+        import odoo
+        from odoo.modules.registry import Registry
+
+        odoo.tools.config.parse_config(args, setup_logging=True)
+        self.registry = Registry(self.db)
+        return self
+
+    @contextlib.contextmanager
+    def env(self, context=None):
+        import odoo
+
+        with self.registry.cursor() as cr:
+            yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, context or {})
+            cr.commit()
+
+    def __exit__(self, *exc):
+        self.stack.close()
+
+
+def median(values):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,96 @@
+from odoo import api, models
+
+from .res_partner import ECONNECT_FORMATS
+
+
+class AccountMoveSend(models.AbstractModel):
+    """The ``econnect`` sending method in Odoo 18's Send flow (single and batch).
+
+    Odoo renders the PDF first, its UBL builder embeds it, and then we upload that UBL: the same claim
+    (document id committed first) and upload as the "Send via eConnect" button. Never the key ``peppol``:
+    with Odoo's own ``account_peppol`` installed too, an invoice leaves through one access point only.
+    """
+
+    _inherit = "account.move.send"
+
+    @api.model
+    def _is_applicable_to_company(self, method, company):
+        if method == "econnect":
+            return company.econnect_state == "active"
+        return super()._is_applicable_to_company(method, company)
+
+    @api.model
+    def _is_applicable_to_move(self, method, move):
+        if method == "econnect":
+            return (
+                move.company_id.econnect_state == "active"
+                and move.move_type in ("out_invoice", "out_refund")
+                and move.econnect_state == "not_sent"
+            )
+        return super()._is_applicable_to_move(method, move)
+
+    @api.model
+    def _get_default_sending_settings(self, move, from_cron=False, **custom_settings):
+        vals = super()._get_default_sending_settings(move, from_cron=from_cron, **custom_settings)
+        if "econnect" in vals["sending_methods"] and vals.get("invoice_edi_format") not in ECONNECT_FORMATS:
+            vals["invoice_edi_format"] = "ubl_bis3"  # eConnect needs UBL, whatever the partner's default
+        return vals
+
+    def _get_alerts(self, moves, moves_data):
+        alerts = super()._get_alerts(moves, moves_data)
+        econnect_moves = moves.filtered(lambda m: "econnect" in moves_data[m]["sending_methods"])
+        if econnect_moves:
+            problems = econnect_moves._econnect_precheck()
+            if problems:
+                alerts["econnect_odoo_precheck"] = {
+                    "message": "\n".join(
+                        f"{move.display_name}: {' '.join(issues)}" for move, issues in problems.items()
+                    ),
+                    "level": "danger" if len(econnect_moves) == 1 else "warning",
+                    "action_text": self.env._("View invoice(s)"),
+                    "action": self.env["account.move"].concat(*problems)._get_records_action(
+                        name=self.env._("Check invoice(s)")
+                    ),
+                }
+            if any(company._econnect_is_demo() for company in econnect_moves.company_id):
+                alerts["econnect_odoo_demo"] = {
+                    "message": self.env._("eConnect is in demo mode: nothing reaches the Peppol network."),
+                    "level": "info",
+                }
+        return alerts
+
+    def _call_web_service_after_invoice_pdf_render(self, invoices_data):
+        super()._call_web_service_after_invoice_pdf_render(invoices_data)
+        moves = self.env["account.move"]
+        documents = {}
+        for move, move_data in invoices_data.items():
+            if "econnect" not in move_data["sending_methods"] or not self._is_applicable_to_move("econnect", move):
+                continue
+            values = move_data.get("ubl_cii_xml_attachment_values")
+            if values:
+                documents[move] = (values["raw"], values["name"], False)
+            elif not move.ubl_cii_xml_id:
+                move_data["error"] = self.env._("No UBL document was generated for eConnect.")
+                continue
+            moves |= move
+        if not moves:
+            return
+        problems = moves._econnect_precheck()
+        for move, issues in problems.items():
+            invoices_data[move]["error"] = {
+                "error_title": self.env._("This invoice cannot be sent through eConnect:"),
+                "errors": issues,
+            }
+        moves = moves.filtered(lambda m: m not in problems)
+        if not moves:
+            return
+        # Our claim stores the UBL (with the PDF embedded) as the invoice's UBL attachment itself.
+        documents = moves._econnect_claim(documents={m: documents[m] for m in moves if m in documents})
+        for move in moves:
+            invoices_data[move].pop("ubl_cii_xml_attachment_values", None)
+        moves._econnect_upload(documents)
+        for move in moves.filtered(lambda m: m.econnect_state == "error"):
+            invoices_data[move]["error"] = {
+                "error_title": self.env._("eConnect did not accept this invoice:"),
+                "errors": [move.econnect_message],
+            }
