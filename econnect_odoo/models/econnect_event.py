@@ -239,7 +239,8 @@ class EconnectEvent(models.Model):
     def _econnect_commit(self):
         """Commit what is done so far (never in tests: there a savepoint per event plays the commit's role)."""
         if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()
+            # the bill is stored before anything is acknowledged at eConnect
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _econnect_deadline(self):
