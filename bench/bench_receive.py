@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -430,6 +431,8 @@ def main():
     parser.add_argument("--burst", type=int, default=200, help="webhook calls in the burst (default 200)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients of the stress run (default 4)")
     parser.add_argument("--keep", action="store_true", help="keep the Odoo log and data directory")
+    # stopped from outside: still stop the Odoo server and the PostgreSQL cluster
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     Bench(parser.parse_args()).run()
     return 0
 

@@ -206,16 +206,14 @@ class TestPull(EconnectReceiveMixin, HttpCase):
 
     def test_timeout_on_download_leaves_the_event_pending(self):
         document_id = self.receive_document(invoice())
-        client = self.company._econnect_client()
-        timeout = client.timeout
-        client.timeout = (2, 0.3)
-        self.addCleanup(setattr, client, "timeout", timeout)
+        self.env["ir.config_parameter"].sudo().set_param("econnect_odoo.timeout", "0.3")
         self.simulator.faults.slow_next(1, seconds=1.0, path_contains="/download")
         self.pull()
         event = self.event_of(document_id)
         self.assertEqual((event.state, event.attempts), ("pending", 1))
         self.assertFalse(self.bill_of(document_id))
         time.sleep(0.8)  # let the simulator finish the slow answer nobody waits for
+        self.env["ir.config_parameter"].sudo().set_param("econnect_odoo.timeout", "30")
         self.make_due(event)
         self.pull()
         self.assertEqual(len(self.bill_of(document_id)), 1)
