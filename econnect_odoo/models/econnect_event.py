@@ -328,7 +328,9 @@ class EconnectEvent(models.Model):
     def _econnect_process_safely(self, stats):
         """Process one event in its own savepoint; record a failure on the event; commit; then acknowledge."""
         self.ensure_one()
-        event = self.with_company(self.company_id)
+        # notes, warnings and activities in the company's language (the scheduled action runs as OdooBot)
+        lang = self.company_id.partner_id.lang or self.env.lang
+        event = self.with_company(self.company_id).with_context(lang=lang)
         after_commit = None
         try:
             with self.env.cr.savepoint():
