@@ -10,6 +10,10 @@ from . import res_config_settings
 from . import res_users
 from . import account_edi_xml_ubl_bis3
 from . import account_tax
+from . import econnect_notification
+from . import econnect_user_email
+from . import account_move_mail_submission
+from . import res_company_submission
 from . import account_move_receive
 from . import account_journal
 from . import econnect_event

@@ -1,22 +1,94 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+# The preference (boolean field on res.users) that decides whether a user gets e-mails of each
+# notification kind (see econnect_notifier.NOTIFICATION_KINDS).
+NOTIFICATION_PREFERENCES = {
+    "sent_delivered": "econnect_notify_sent_delivered",
+    "sent_failed": "econnect_notify_sent_failed",
+    "received": "econnect_notify_received",
+    "response": "econnect_notify_response",
+}
+# What a user reads and changes about eConnect on their own user (the Preferences dialog).
+ECONNECT_SELF_WRITEABLE = [
+    *NOTIFICATION_PREFERENCES.values(),
+    "econnect_receive_prompt_disabled",
+    "econnect_email_ids",
+]
+ECONNECT_SELF_READABLE = [*ECONNECT_SELF_WRITEABLE, "econnect_submission_emails"]
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    econnect_notify_sent_delivered = fields.Boolean(
+        string="An invoice I sent was delivered",
+        default=False,
+        help="E-mail me when an invoice I sent (or am responsible for) reached the customer's Peppol access point.",
+    )
+    econnect_notify_sent_failed = fields.Boolean(
+        string="An invoice I sent failed",
+        default=True,
+        help="E-mail me when eConnect could not deliver an invoice I sent (or am responsible for).",
+    )
+    econnect_notify_received = fields.Boolean(
+        string="An e-invoice arrived for one of my companies",
+        default=False,
+        help="E-mail me when a vendor's e-invoice arrived through eConnect for a company I work in.",
+    )
+    econnect_notify_response = fields.Boolean(
+        string="A customer answered an invoice",
+        default=False,
+        help="E-mail me when a customer accepted, rejected or paid an invoice I sent (or am responsible for).",
+    )
     econnect_receive_prompt_disabled = fields.Boolean(
         string="Don't ask me about receiving e-invoices",
         help="Stop the question, shown after login to eConnect administrators, whether active companies "
         "should receive e-invoices through eConnect.",
     )
+    econnect_email_ids = fields.One2many(
+        "econnect.user.email",
+        "user_id",
+        string="Additional e-mail addresses",
+        help="Other addresses of yours that may submit invoices by e-mail, once verified (and, when they are on "
+        "another domain than your company's, approved by an eConnect administrator).",
+    )
+    econnect_submission_emails = fields.Char(
+        string="Submit invoices to",
+        compute="_compute_econnect_submission_emails",
+        help="The e-mail addresses that turn your PDF or XML invoices into draft vendor bills of your companies.",
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):
-        return [*super().SELF_READABLE_FIELDS, "econnect_receive_prompt_disabled"]
+        return [*super().SELF_READABLE_FIELDS, *ECONNECT_SELF_READABLE]
 
     @property
     def SELF_WRITEABLE_FIELDS(self):
-        return [*super().SELF_WRITEABLE_FIELDS, "econnect_receive_prompt_disabled"]
+        return [*super().SELF_WRITEABLE_FIELDS, *ECONNECT_SELF_WRITEABLE]
+
+    def _compute_econnect_submission_emails(self):
+        for user in self:
+            companies = user.sudo().company_ids.filtered("econnect_submission_email")
+            user.econnect_submission_emails = ", ".join(companies.mapped("econnect_submission_email")) or False
+
+    def write(self, vals):
+        if "econnect_email_ids" in vals:
+            self._econnect_check_email_commands(vals["econnect_email_ids"])
+        return super().write(vals)
+
+    def _econnect_check_email_commands(self, commands):
+        """Users change their addresses through their own user record, which Odoo writes as superuser:
+        refuse commands that would touch the addresses of somebody else."""
+        own_ids = set(self.sudo().econnect_email_ids.ids)
+        for command in commands or ():
+            if not isinstance(command, (list, tuple)) or not command:
+                continue
+            if command[0] in (fields.Command.CREATE, fields.Command.CLEAR):
+                continue  # a new address always starts awaiting verification; CLEAR removes only own ones
+            ids = set(command[2] or ()) if command[0] == fields.Command.SET else {command[1]}
+            if ids - own_ids:  # UPDATE, DELETE, UNLINK, LINK or SET of an address this user does not have
+                raise AccessError(self.env._("You can only change your own e-mail addresses."))
 
     def _econnect_companies_to_ask(self):
         """Active companies of this user whose receiving nobody decided yet, if the user is to be asked."""
@@ -26,3 +98,12 @@ class ResUsers(models.Model):
         return self.company_ids.sudo().filtered(
             lambda c: c.econnect_state == "active" and not c.econnect_receive_decided
         )
+
+    def _econnect_wants(self, kind):
+        """Whether this user opted in for e-mails of notification ``kind``."""
+        self.ensure_one()
+        return bool(self[NOTIFICATION_PREFERENCES[kind]])
+
+    @api.model
+    def _econnect_preference_field(self, kind):
+        return NOTIFICATION_PREFERENCES[kind]

@@ -5,8 +5,14 @@ from . import test_peppol_coexistence
 from . import test_receive_prompt
 from . import test_security
 from . import test_send
+from . import test_secrets
 from . import test_send_concurrency
 from . import test_ubl_conformance
+from . import test_mail_submission
+from . import test_notifications
+from . import test_user_email_tour
+from . import test_user_emails
+from . import test_user_preferences
 from . import test_webhook_inbox
 from . import test_pull
 from . import test_received_examples
