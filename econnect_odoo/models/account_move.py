@@ -514,6 +514,7 @@ class AccountMove(models.Model):
                 bodies=sent_bodies, author_id=self.env.user.partner_id.id
             )
         self._econnect_commit()
+        self.env["econnect.notifier"]._econnect_send_digests()  # failures of this run, one digest per user
 
     def _econnect_record_retry(self, message):
         self.ensure_one()
