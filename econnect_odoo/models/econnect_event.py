@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg2.extensions
 from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -233,7 +234,14 @@ class EconnectEvent(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _econnect_unlock(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
+        # A session lock outlives the transaction, and Odoo pools its connections: it must be released even when
+        # the run failed half-way (then on a fresh transaction), or no pull would ever run on this connection again.
+        cr = self.env.cr
+        connection = getattr(cr, "_cnx", None)
+        failed = psycopg2.extensions.TRANSACTION_STATUS_INERROR
+        if connection is not None and connection.get_transaction_status() == failed:
+            cr.rollback()
+        cr.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
     @api.model
     def _econnect_commit(self):

@@ -6,10 +6,11 @@ import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
+from ..models.econnect_event import PULL_LOCK_KEY
 from ..psb.simulator import sample_invoice
 from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
 
@@ -346,6 +347,28 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertTrue(triggers.filtered(lambda t: t.call_at >= fields.Datetime.now() - timedelta(seconds=2)))
         self.pull()
         self.assertEqual(len(self.env["account.move"].search([("econnect_received_document_id", "in", ids)])), 3)
+
+    def test_one_pull_at_a_time(self):
+        document_id = self.receive_document(invoice())
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:  # another worker, its own connection
+            other.execute("SELECT pg_advisory_lock(%s)", [PULL_LOCK_KEY])
+            try:
+                stats = self.pull()
+            finally:
+                other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
+        self.assertTrue(stats["busy"])
+        self.assertFalse(self.bill_of(document_id))
+        self.assertEqual(self.pull()["bills"], 1)
+
+    def test_a_failed_run_releases_its_lock(self):
+        Event = self.registry["econnect.event"]
+        with patch.object(Event, "_econnect_ready_events", side_effect=RuntimeError("broken")), \
+                self.assertRaisesRegex(RuntimeError, "broken"):
+            self.pull()
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_KEY])
+            self.assertTrue(other.fetchone()[0], "the next run can take the lock")
+            other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
     def test_limit_from_the_configuration(self):
         from odoo.tools import config
