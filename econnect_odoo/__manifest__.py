@@ -29,6 +29,10 @@
         "views/econnect_user_email_views.xml",
         "views/email_verification_templates.xml",
         "views/res_company_submission_views.xml",
+        "data/econnect_pull_cron.xml",
+        "views/econnect_event_views.xml",
+        "views/account_move_receive_views.xml",
+        "views/account_journal_views.xml",
     ],
     "demo": ["demo/econnect_demo.xml"],
     "assets": {

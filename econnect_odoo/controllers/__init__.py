@@ -1,1 +1,2 @@
 from . import email_verification
+from . import webhook

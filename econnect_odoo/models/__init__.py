@@ -14,3 +14,6 @@ from . import econnect_notification
 from . import econnect_user_email
 from . import account_move_mail_submission
 from . import res_company_submission
+from . import account_move_receive
+from . import account_journal
+from . import econnect_event

@@ -13,3 +13,6 @@ from . import test_notifications
 from . import test_user_email_tour
 from . import test_user_emails
 from . import test_user_preferences
+from . import test_webhook_inbox
+from . import test_pull
+from . import test_received_examples

@@ -4,11 +4,13 @@ Nothing of our own is mocked: the addon's client talks HTTP to the simulator on 
 test framework allows.
 """
 
+import contextlib
 import time
 
 from odoo.tests import new_test_user
 
 from ..psb.simulator import PSBSimulator
+from ..psb.webhook import SIGNATURE_HEADER, sign_body
 
 CLIENT_ID = "odoo-tests"
 CLIENT_SECRET = "client-secret-7f3a"
@@ -154,3 +156,105 @@ class EconnectSendMixin(EconnectSimulatorMixin):
     def sent_xml(self, move):
         """The UBL the simulator received for ``move`` (by our document id)."""
         return self.simulator.sent_document(move.econnect_uuid).xml
+
+
+class EconnectReceiveMixin(EconnectSimulatorMixin):
+    """An active company that receives: its signed hook at the simulator points at this Odoo test server.
+
+    Use with ``HttpCase``: the simulator's webhook thread POSTs real signed events to the server of the test,
+    the test then runs the pull. Nothing is mocked.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # scheduled actions try again later anyway: no waiting inside one PSB call during the tests
+        cls.env["ir.config_parameter"].sudo().set_param("econnect_odoo.max_retry_seconds", "0")
+        expense = cls.env["account.account"].search([
+            *cls.env["account.account"]._check_company_domain(cls.company), ("account_type", "=", "expense"),
+        ], limit=1)
+        cls.receive_journal = cls.env["account.journal"].create({
+            "name": "eConnect bills", "code": "ECB", "type": "purchase", "company_id": cls.company.id,
+            "default_account_id": expense.id,
+        })
+        cls.company.action_econnect_activate()
+        cls.company.write({"econnect_receive_journal_id": cls.receive_journal.id, "econnect_receive": True})
+        cls.env.flush_all()
+
+    def setUp(self):
+        super().setUp()
+        self.simulator.clear_webhook_deliveries()
+        # The webhook thread shares the test's database connection through the test server: it may only
+        # post while the test waits for it (wait_for_webhooks), never while the test itself uses the cursor.
+        self.simulator.pause_webhooks()
+        self.addCleanup(self._drain_webhooks)
+
+    def _drain_webhooks(self):
+        self.env.flush_all()
+        self.simulator.resume_webhooks()
+        try:
+            with contextlib.suppress(TimeoutError):  # what did not arrive in time is rolled back anyway
+                self.simulator.wait_idle(timeout=10)
+        finally:
+            self.simulator.pause_webhooks()
+
+    def keep_hook(self):
+        """The simulator outlives the rollback of a test: put the company's hook back as it is now, afterwards."""
+        hook = self.company._econnect_hook_values(self.company.econnect_receive)
+        self.addCleanup(self.company._econnect_client().put_hook, PARTY, hook)
+        if self.company.econnect_receive:
+            config = {"capabilities": {"invoices": {"state": "on"}}}
+            self.addCleanup(self.company._econnect_client().put_peppol_config, PARTY, config)
+
+    # -- the inbox -----------------------------------------------------------------------------
+    def wait_for_webhooks(self, count, topic=None, timeout=10.0):
+        """Wait until the simulator has delivered ``count`` events (of ``topic``) to Odoo; return them."""
+        self.env.flush_all()
+        self.simulator.resume_webhooks()
+        try:
+            self.simulator.wait_for_deliveries(count=count, topic=topic, timeout=timeout)
+            dispatcher = self.simulator.dispatcher
+            dispatcher.wait(lambda: dispatcher.in_flight == 0, timeout)
+        finally:
+            self.simulator.pause_webhooks()
+        self.env.invalidate_all()
+        return self.simulator.dispatcher.final_deliveries(topic)
+
+    def receive_document(self, xml, document_id=None, sender_id=None):
+        """The simulator receives ``xml`` for our party and posts InvoiceReceived to Odoo; returns the id."""
+        self.env.flush_all()
+        before = len(self.simulator.dispatcher.final_deliveries("InvoiceReceived"))
+        document_id = self.simulator.inject_incoming(PARTY, xml, document_id=document_id, sender_id=sender_id)
+        deliveries = self.wait_for_webhooks(before + 1, topic="InvoiceReceived")
+        delivery = next(d for d in deliveries if d.document_id == document_id)
+        assert delivery.ok, f"the webhook was refused: {delivery.status} {delivery.response_body!r}"
+        return document_id
+
+    def pull(self, **kwargs):
+        """Run the pull in the test's transaction (commits are savepoints here)."""
+        self.env.flush_all()
+        stats = self.env["econnect.event"].sudo()._econnect_pull(**kwargs)
+        self.env.invalidate_all()
+        return stats
+
+    def event_of(self, document_id, topic=None):
+        domain = [("company_id", "=", self.company.id), ("document_id", "=", document_id)]
+        if topic:
+            domain.append(("topic", "=", topic))
+        return self.env["econnect.event"].sudo().search(domain)
+
+    def bill_of(self, document_id):
+        return self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("econnect_received_document_id", "=", document_id)]
+        )
+
+    def signed_post(self, body, token=None, secret=None, headers=None):
+        """POST ``body`` (bytes) to the webhook route of the company, signed with its secret (or ``secret``)."""
+        token = token or self.company.sudo().econnect_webhook_token
+        secret = self.company._econnect_webhook_secret() if secret is None else secret
+        all_headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(secret, body)}
+        all_headers.update(headers or {})
+        self.env.flush_all()
+        response = self.url_open(f"/econnect/webhook/{token}", data=body, headers=all_headers)
+        self.env.invalidate_all()
+        return response

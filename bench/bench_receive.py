@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Benchmark of receiving: N incoming e-invoices through the webhook inbox and the pull, against Odoo's own import.
+
+Starts everything it needs: a throwaway PostgreSQL cluster (tools/pgcluster.py), a database with econnect_odoo
+installed (demo data: a chart of accounts), an Odoo server (``python3 -m odoo``, threaded, no cron) that serves the
+webhook, and the PSB simulator (``psb.simulator``) in this process. The pull runs in this process on the same
+database, so it can be timed per document.
+
+Prints, in one run:
+
+* median ms per document of Odoo's own import of the same XML alone (``journal._create_document_from_attachment``
+  on an attachment, committed), and of our whole path (the webhook call on the server, plus the pull's work on
+  the event: download, safe parse, Odoo's import, the check against the document, commit), and their ratio
+  (target: at most 1.2);
+* SQL queries per document of the pull at two sizes (N/4 and N: it must stay flat);
+* the webhook controller's median and 99th percentile response time on the Odoo server (from its request log)
+  under a burst of events fired at once by the simulator, delivered as eConnect does (one request at a time per
+  hook; target: p99 under 100 ms), and the same under a stress of several concurrent clients;
+* a race check: identical events posted at the same moment make one row and all answer 200.
+
+Usage: ``python3 bench/bench_receive.py [-n 200] [--burst 200] [--concurrency 4]``
+"""
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "econnect_odoo"))
+
+from pgcluster import ThrowawayCluster, free_port  # noqa: E402
+
+from psb.simulator import PSBSimulator, sample_invoice  # noqa: E402
+from psb.webhook import SIGNATURE_HEADER, sign_body  # noqa: E402
+
+DB = "econnect_bench"
+PARTY = "0106:12345678"
+SELLER = "0106:55667788"
+CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD = "bench", "bench-secret-1", "bench-user", "bench-password-1"
+LOG_LINE = re.compile(r'"POST /econnect/webhook/\S+ HTTP/1\.[01]" (\d{3}) - (\d+) ([\d.]+) ([\d.]+)')
+
+
+def odoo_addons_path():
+    import odoo
+
+    core = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "addons")
+    return ",".join([p for p in (core,) if os.path.isdir(p)] + [ROOT])
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def documents(prefix, count):
+    return [
+        sample_invoice(
+            SELLER, PARTY, number=f"{prefix}-{i:05d}", amount=f"{100 + i % 97}.{i % 100:02d}", vat_percent="15"
+        )
+        for i in range(count)
+    ]
+
+
+class Bench:
+    def __init__(self, opts):
+        self.opts = opts
+        self.tmp = tempfile.mkdtemp(prefix="econnect-bench-")
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.logfile = os.path.join(self.tmp, "odoo.log")
+        self.server = None
+        self.simulator = None
+        self.registry = None
+
+    # -- setting up ----------------------------------------------------------------------------
+    def common_args(self, pg):
+        env = pg.env
+        return [
+            f"--addons-path={odoo_addons_path()}",
+            f"--data-dir={self.data_dir}",
+            f"--db_host={env['PGHOST']}",
+            f"--db_port={env['PGPORT']}",
+            f"--db_user={env['PGUSER']}",
+        ]
+
+    def install(self, common):
+        print("installing econnect_odoo in a fresh database (a minute or two)...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "odoo", *common, "-d", DB, "-i", "econnect_odoo", "--stop-after-init", "--no-http",
+             "--log-level=warn"],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+
+    def start_server(self, common):
+        self.port = free_port()
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "odoo", *common, "-d", DB, f"--db-filter=^{DB}$", f"--http-port={self.port}",
+             "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0", f"--logfile={self.logfile}",
+             "--log-level=info"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if requests.get(self.base_url + "/web/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the Odoo server did not start (see {self.logfile})")
+
+    def start_simulator(self):
+        self.simulator = PSBSimulator(delivery_delay=0.01)
+        self.simulator.start()
+        self.simulator.webhook_timeout = 30
+        self.simulator.add_client(CLIENT_ID, CLIENT_SECRET)
+        self.simulator.add_user(USERNAME, PASSWORD, parties=[PARTY], names={PARTY: "Bench BV"})
+
+    def open_registry(self, common):
+        import odoo
+        from odoo.tools import config
+
+        logging.basicConfig(level=logging.WARNING)
+        config.parse_config([*common, "-d", DB, "--limit-time-real-cron=3600", "--log-level=warn"])
+        self.registry = odoo.modules.registry.Registry(DB)
+
+    def env(self, cr):
+        from odoo import SUPERUSER_ID, api
+
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def set_up_company(self):
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            icp = env["ir.config_parameter"]
+            icp.set_param("web.base.url", self.base_url)
+            icp.set_param("web.base.url.freeze", "True")
+            env.ref("base.EUR").active = True
+            company = env.company
+            connection = env["econnect.connection"].create({
+                "name": "Simulator", "environment": "custom",
+                "api_url": self.simulator.api_url, "identity_url": self.simulator.identity_url,
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME, "password": PASSWORD,
+            })
+            company.write({"econnect_connection_id": connection.id, "econnect_party_id": PARTY})
+            company.action_econnect_activate()
+            expense = env["account.account"].search([
+                *env["account.account"]._check_company_domain(company), ("account_type", "=", "expense"),
+            ], limit=1)
+            journals = env["account.journal"].create([
+                {"name": "eConnect bills", "code": "ECB", "type": "purchase", "default_account_id": expense.id},
+                {"name": "Odoo import bills", "code": "OIB", "type": "purchase", "default_account_id": expense.id},
+            ])
+            company.write({"econnect_receive_journal_id": journals[0].id, "econnect_receive": True})
+            env["res.partner"].create({
+                "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",
+            })
+            if not env["account.tax"].search([
+                *env["account.tax"]._check_company_domain(company), ("type_tax_use", "=", "purchase"),
+                ("amount", "=", 15), ("amount_type", "=", "percent"), ("price_include", "=", False),
+            ]):
+                env["account.tax"].create({"name": "15% purchase", "amount": 15, "type_tax_use": "purchase"})
+            self.company_id = company.id
+            self.baseline_journal_id = journals[1].id
+            self.token = company.sudo().econnect_webhook_token
+            self.secret = company._econnect_webhook_secret()
+
+    # -- measuring -----------------------------------------------------------------------------
+    def measure_odoo_import(self, xmls):
+        """Odoo's own import of each XML alone, one committed transaction per document."""
+        from odoo import sql_db
+
+        durations = []
+        queries = sql_db.sql_counter
+        for number, xml in enumerate(xmls):
+            started = time.perf_counter()
+            with self.registry.cursor() as cr:
+                env = self.env(cr)
+                attachment = env["ir.attachment"].create({
+                    "name": f"odoo-{number}.xml", "raw": xml, "mimetype": "application/xml",
+                })
+                env["account.journal"].browse(self.baseline_journal_id).with_context(
+                    default_move_type="in_invoice"
+                )._create_document_from_attachment(attachment.ids)
+            durations.append(time.perf_counter() - started)
+        return durations, (sql_db.sql_counter - queries) / len(xmls)
+
+    def webhook_log_offset(self):
+        return os.path.getsize(self.logfile)
+
+    def webhook_server_times(self, offset):
+        """Server-side durations (s) of the webhook calls logged after ``offset``: (status, count, seconds)."""
+        with open(self.logfile, encoding="utf-8", errors="replace") as handle:
+            handle.seek(offset)
+            rows = []
+            for line in handle:
+                match = LOG_LINE.search(line)
+                if match:
+                    rows.append((int(match[1]), int(match[2]), float(match[3]) + float(match[4])))
+        return rows
+
+    def measure_our_path(self, xmls):
+        """The simulator receives the documents and posts the events to the Odoo server; then the pull runs."""
+        from odoo import sql_db
+
+        offset = self.webhook_log_offset()
+        before = len(self.simulator.dispatcher.final_deliveries("InvoiceReceived"))
+        ids = [self.simulator.inject_incoming(PARTY, xml) for xml in xmls]
+        deliveries = self.simulator.wait_for_deliveries(
+            count=before + len(ids), topic="InvoiceReceived", timeout=30 + len(ids)
+        )
+        refused = [d for d in deliveries[before:] if not d.ok]
+        if refused:
+            raise RuntimeError(f"{len(refused)} webhook calls were refused: {refused[0].status}")
+        time.sleep(0.5)  # the server writes its log line once the answer is sent
+        webhook = [row[2] for row in self.webhook_server_times(offset)]
+
+        Event = self.registry["econnect.event"]
+        durations = []
+        original = Event._econnect_process_safely
+
+        def timed(record, stats):
+            started = time.perf_counter()
+            try:
+                return original(record, stats)
+            finally:
+                durations.append(time.perf_counter() - started)
+
+        Event._econnect_process_safely = timed
+        try:
+            with self.registry.cursor() as cr:
+                env = self.env(cr)
+                queries = sql_db.sql_counter
+                started = time.perf_counter()
+                stats = env["econnect.event"]._econnect_pull()
+                wall = time.perf_counter() - started
+                queries = sql_db.sql_counter - queries
+                bills = env["account.move"].search_count([("econnect_received_document_id", "in", ids)])
+                flagged = env["account.move"].search_count([
+                    ("econnect_received_document_id", "in", ids), ("econnect_import_issue", "!=", False),
+                ])
+        finally:
+            Event._econnect_process_safely = original
+        if bills != len(ids) or stats["failed"] or flagged:
+            raise RuntimeError(f"expected {len(ids)} clean bills, got {bills} ({flagged} flagged), stats {stats}")
+        return {
+            "durations": durations,
+            "webhook": webhook,
+            "queries_per_doc": queries / len(ids),
+            "wall_per_doc": wall / len(ids),
+        }
+
+    def event_body(self, document_id, created_on=None):
+        now = dt.datetime.now(dt.UTC)
+        return json.dumps({
+            "topic": "InvoiceSent", "partyId": "NL:KVK:12345678", "hookId": "bench", "documentId": document_id,
+            "message": "Delivered.", "details": {"attempt": 1},
+            "createdOn": (created_on or now).isoformat(), "sentOn": now.isoformat(),
+        }).encode()
+
+    def post(self, session, body):
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(self.secret, body)}
+        started = time.perf_counter()
+        response = session.post(f"{self.base_url}/econnect/webhook/{self.token}", data=body, headers=headers,
+                                timeout=30)
+        return response.status_code, response.json().get("status"), time.perf_counter() - started
+
+    def measure_simulator_burst(self, count):
+        """eConnect's way: the PSB fires ``count`` events at once; the hook gets them back to back."""
+        offset = self.webhook_log_offset()
+        before = len(self.simulator.dispatcher.final_deliveries("InvoiceSent"))
+        self.simulator.pause_webhooks()
+        for _ in range(count):
+            self.simulator.emit_event(PARTY, "InvoiceSent", document_id=str(uuid.uuid4()), message="Delivered.")
+        started = time.perf_counter()
+        self.simulator.resume_webhooks()
+        deliveries = self.simulator.wait_for_deliveries(count=before + count, topic="InvoiceSent", timeout=60 + count)
+        elapsed = time.perf_counter() - started
+        time.sleep(0.5)
+        ok = sum(1 for d in deliveries[before:] if d.ok)
+        return ok, elapsed, self.webhook_server_times(offset)
+
+    def measure_burst(self, count, concurrency):
+        offset = self.webhook_log_offset()
+        local = threading.local()
+
+        def send(body):
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            return self.post(local.session, body)
+
+        bodies = [self.event_body(str(uuid.uuid4())) for _ in range(count)]
+        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+            answers = list(pool.map(send, bodies))
+        time.sleep(0.5)
+        server = self.webhook_server_times(offset)
+        return answers, server
+
+    def race(self, copies=10):
+        body = self.event_body(str(uuid.uuid4()))
+        barrier = threading.Barrier(copies)
+
+        def send(_):
+            session = requests.Session()
+            barrier.wait()
+            return self.post(session, body)
+
+        with concurrent.futures.ThreadPoolExecutor(copies) as pool:
+            answers = list(pool.map(send, range(copies)))
+        with self.registry.cursor() as cr:
+            rows = self.env(cr)["econnect.event"].search_count(
+                [("document_id", "=", json.loads(body)["documentId"])]
+            )
+        return answers, rows
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self):
+        n = self.opts.n
+        small = max(1, n // 4)
+        with ThrowawayCluster() as pg:
+            common = self.common_args(pg)
+            try:
+                self.install(common)
+                self.start_simulator()
+                self.start_server(common)
+                self.open_registry(common)
+                self.set_up_company()
+                print(f"measuring: Odoo's import of {n} documents...", flush=True)
+                baseline, baseline_queries = self.measure_odoo_import(documents("ODOO", n))
+                print(f"measuring: our path, {small} then {n} documents...", flush=True)
+                ours_small = self.measure_our_path(documents("SMALL", small))
+                ours = self.measure_our_path(documents("FULL", n))
+                print(f"measuring: a burst of {self.opts.burst} events posted by the simulator...", flush=True)
+                sim_burst = self.measure_simulator_burst(self.opts.burst)
+                print(f"measuring: {self.opts.burst} webhook calls, {self.opts.concurrency} at a time...", flush=True)
+                answers, server = self.measure_burst(self.opts.burst, self.opts.concurrency)
+                race_answers, race_rows = self.race()
+            finally:
+                if self.server:
+                    self.server.terminate()
+                    try:
+                        self.server.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        self.server.kill()
+                if self.simulator:
+                    self.simulator.stop()
+                if self.registry is not None:
+                    import odoo
+
+                    odoo.sql_db.close_all()
+        self.report({
+            "n": n, "small": small, "baseline": baseline, "baseline_queries": baseline_queries,
+            "ours_small": ours_small, "ours": ours, "sim_burst": sim_burst, "answers": answers, "server": server,
+            "race_answers": race_answers, "race_rows": race_rows,
+        })
+        if not self.opts.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def report(self, r):
+        n, small, baseline, ours_small, ours = r["n"], r["small"], r["baseline"], r["ours_small"], r["ours"]
+        baseline_queries, sim_burst, answers, server = r["baseline_queries"], r["sim_burst"], r["answers"], r["server"]
+        race_answers, race_rows = r["race_answers"], r["race_rows"]
+        ms = 1000.0
+        odoo_median = statistics.median(baseline) * ms
+        pull_median = statistics.median(ours["durations"]) * ms
+        webhook_median = statistics.median(ours["webhook"]) * ms if ours["webhook"] else 0.0
+        whole = pull_median + webhook_median
+        burst_server = [row[2] * ms for row in server]
+        burst_client = [a[2] * ms for a in answers]
+        ok = sum(1 for a in answers if a[0] == 200)
+        print()
+        print(f"econnect_odoo receiving benchmark (N = {n}, Odoo {self.odoo_version()}, {os.cpu_count()} CPU)")
+        print("-" * 78)
+        print(f"Odoo's own import of the XML alone        median {odoo_median:8.1f} ms/document")
+        print(f"our path: pull (download+import+check+commit) {pull_median:8.1f} ms/document"
+              f"   (mean incl. batch overhead {ours['wall_per_doc'] * ms:.1f})")
+        print(f"our path: webhook call on the server      median {webhook_median:8.1f} ms/document")
+        print(f"our whole path                            median {whole:8.1f} ms/document")
+        print(f"ratio whole path / Odoo's import                 {whole / odoo_median:8.2f}   (target <= 1.2)")
+        print(f"SQL queries per document, pull, N = {small:<5}        {ours_small['queries_per_doc']:8.1f}")
+        print(f"SQL queries per document, pull, N = {n:<5}        {ours['queries_per_doc']:8.1f}   (flat in N)")
+        print(f"SQL queries per document, Odoo's import           {baseline_queries:8.1f}")
+        sim_ok, sim_elapsed, sim_server = sim_burst
+        sim_times = [row[2] * ms for row in sim_server]
+        print(f"webhook burst: {self.opts.burst} events fired at once by the simulator (one hook: back to back), "
+              f"{sim_ok} answered 200 in {sim_elapsed:.1f} s")
+        print(f"  server-side (Odoo request log)  median {statistics.median(sim_times):6.1f} ms"
+              f"   p99 {percentile(sim_times, 99):6.1f} ms   (target p99 < 100 ms)")
+        print(f"webhook stress: {len(answers)} events from {self.opts.concurrency} concurrent clients, "
+              f"{ok} answered 200")
+        print(f"  server-side (Odoo request log)  median {statistics.median(burst_server):6.1f} ms"
+              f"   p99 {percentile(burst_server, 99):6.1f} ms")
+        print(f"  client-side (round trip)        median {statistics.median(burst_client):6.1f} ms"
+              f"   p99 {percentile(burst_client, 99):6.1f} ms")
+        statuses = sorted(a[1] for a in race_answers)
+        print(f"race: {len(race_answers)} identical events at once -> {race_rows} row(s), "
+              f"answers {sorted({a[0] for a in race_answers})} ({statuses.count('accepted')} accepted, "
+              f"{statuses.count('duplicate')} duplicate)")
+        if self.opts.keep:
+            print(f"kept: {self.tmp}")
+
+    @staticmethod
+    def odoo_version():
+        import odoo.release
+
+        return odoo.release.version
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=200, help="documents per run (default 200)")
+    parser.add_argument("--burst", type=int, default=200, help="webhook calls in the burst (default 200)")
+    parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients of the stress run (default 4)")
+    parser.add_argument("--keep", action="store_true", help="keep the Odoo log and data directory")
+    # stopped from outside: still stop the Odoo server and the PostgreSQL cluster
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
+    Bench(parser.parse_args()).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

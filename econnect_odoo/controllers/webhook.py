@@ -1,0 +1,99 @@
+"""The webhook inbox: ``POST /econnect/webhook/<token>``.
+
+It verifies the call, stores the event and triggers the pull; nothing else (no download, no bill, no HTTP call),
+so it answers at once. Refused calls get a 4xx and store nothing:
+
+=====  =====================================================================================
+411    no Content-Length
+413    body larger than 1 MB
+404    no company has this token
+401    ``X-EConnect-Signature`` missing or not the HMAC-SHA256 of the raw body with the company's secret
+400    not an event (JSON object with a topic), or ``sentOn`` missing or more than 5 minutes off
+403    the event's ``partyId`` is not the company's party id
+=====  =====================================================================================
+
+A repeated event (same company, topic, document id and creation time) answers 200 and changes nothing.
+"""
+
+import hmac
+import logging
+import re
+
+from odoo import http
+from odoo.http import request
+
+from ..psb import webhook as psb_webhook
+from ..psb.party import InvalidPartyId, PartyId
+from ..tools import crypto
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def _answer(http_status, **payload):
+    return request.make_json_response(payload, status=http_status)
+
+
+def _refuse(http_status, reason, token=""):
+    # INFO: refused calls are expected (probes, replays, clock skew); only the start of the token is logged
+    _logger.info("eConnect webhook refused (%s %s) for token %s...", http_status, reason, token[:6])
+    return _answer(http_status, status="refused", reason=reason)
+
+
+def _same_party(event_party, company_party):
+    try:
+        return PartyId.parse(event_party, validate=False) == PartyId.parse(company_party, validate=False)
+    except InvalidPartyId:
+        return False
+
+
+class EconnectWebhookController(http.Controller):
+    @http.route(
+        "/econnect/webhook/<string:token>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def econnect_webhook(self, token, **_kwargs):
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        if length is None:
+            # a body of unknown length could be anything: eConnect always says how long its events are
+            return _refuse(411, "length_required", token)
+        if length > MAX_BODY_BYTES:
+            return _refuse(413, "too_large", token)
+        body = httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
+        if len(body) > MAX_BODY_BYTES:
+            return _refuse(413, "too_large", token)
+        if not _TOKEN_RE.fullmatch(token or ""):
+            return _refuse(404, "unknown_token", token or "")
+
+        Event = request.env["econnect.event"].sudo()
+        target = Event._econnect_webhook_target(token)
+        if target is None or not hmac.compare_digest(target[1].encode(), token.encode()):
+            return _refuse(404, "unknown_token", token)
+        company, _token, encrypted_secret, party_id = target
+        try:
+            secret = crypto.decrypt(encrypted_secret)
+        except crypto.SecretError:
+            _logger.warning("eConnect webhook: the secret of company %s cannot be decrypted", company.id)
+            return _answer(503, status="unavailable", reason="secret")
+        if not psb_webhook.verify_signature(secret, body, httprequest.headers.get(psb_webhook.SIGNATURE_HEADER)):
+            return _refuse(401, "signature", token)
+        try:
+            event = psb_webhook.parse_event(body)
+            psb_webhook.check_sent_on(event)
+        except psb_webhook.StaleEvent as error:
+            return _refuse(400, f"stale_{error.reason}", token)
+        except psb_webhook.WebhookError as error:
+            return _refuse(400, f"invalid_{error.reason}", token)
+        if not event.party_id or not _same_party(event.party_id, party_id or ""):
+            return _refuse(403, "party", token)
+
+        _event_id, created = Event._econnect_store_webhook_event(company, event, body)
+        return _answer(200, status="accepted" if created else "duplicate")

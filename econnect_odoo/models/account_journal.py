@@ -1,0 +1,79 @@
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    econnect_is_receive_journal = fields.Boolean(
+        string="Receives eConnect e-invoices",
+        compute="_compute_econnect_is_receive_journal",
+        help="Incoming e-invoices of the company become vendor bills in this journal.",
+    )
+    econnect_responsible_id = fields.Many2one(
+        "res.users",
+        string="Checks received e-invoices",
+        domain="[('share', '=', False)]",
+        help="Gets an activity for each received bill that does not match its e-invoice or whose vendor was not "
+        "recognised. Empty: the company's eConnect administrators.",
+    )
+
+    @api.depends("company_id.econnect_receive_journal_id", "company_id.econnect_receive")
+    def _compute_econnect_is_receive_journal(self):
+        for journal in self:
+            company = journal.company_id
+            journal.econnect_is_receive_journal = bool(
+                journal.type == "purchase"
+                and company.econnect_receive
+                and company.econnect_receive_journal_id == journal
+            )
+
+    def _econnect_bill_responsible(self):
+        """Who checks the received bills of this journal: its responsible, else an eConnect administrator."""
+        self.ensure_one()
+        if self.econnect_responsible_id.active:
+            return self.econnect_responsible_id
+        group = self.env.ref("econnect_odoo.group_econnect_admin").sudo()
+        admins = group.users.filtered(
+            lambda u: u.active and not u.share and u.id != SUPERUSER_ID and self.company_id in u.company_ids
+        )
+        return admins[:1] or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+
+    def action_econnect_fetch(self):
+        """Run the pull now for this journal's company: incoming e-invoices and status updates."""
+        self.ensure_one()
+        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
+            raise UserError(self.env._("Only eConnect users may fetch from eConnect."))
+        company = self.company_id
+        if company.econnect_state != "active":
+            raise UserError(self.env._("eConnect is not active for %s.", company.name))
+        if not self.econnect_is_receive_journal:
+            raise UserError(
+                self.env._("%(journal)s does not receive e-invoices: turn receiving on for %(company)s and choose "
+                           "this journal in the eConnect settings.", journal=self.name, company=company.name)
+            )
+        stats = self.env["econnect.event"].sudo()._econnect_pull(companies=company)
+        if stats["busy"]:
+            title, kind = self.env._("eConnect is busy"), "info"
+            message = self.env._(
+                "eConnect is already being read by the scheduled action; new bills appear in a moment."
+            )
+        else:
+            kind = "warning" if stats["failed"] else "success"
+            title = self.env._("Fetched from eConnect")
+            message = self.env._(
+                "%(bills)s new bill(s), %(updates)s status update(s), %(failed)s event(s) failed, %(left)s left "
+                "for later.",
+                bills=stats["bills"], updates=stats["updates"], failed=stats["failed"], left=stats["remaining"],
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

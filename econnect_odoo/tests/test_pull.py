@@ -1,0 +1,504 @@
+"""The pull: received documents become vendor bills exactly once, statuses reach sent invoices, whatever fails."""
+
+import re
+import time
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields, sql_db
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+
+from ..models.econnect_event import PULL_LOCK_KEY
+from ..psb.simulator import sample_invoice
+from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
+
+SELLER = "0106:55667788"
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+         xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:ID>&xxe;</cbc:ID>
+</Invoice>"""
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&lol9;</Invoice>"""
+
+
+def invoice(number="INV-001", amount="100.00", seller=SELLER, **kwargs):
+    return sample_invoice(seller, PARTY, number=number, amount=amount, vat_percent="15", **kwargs)
+
+
+def stranger_invoice():
+    """From a seller no contact matches, without VAT number: Odoo's import cannot create a vendor either."""
+    xml = invoice(seller="0106:99887766", sender_name="Unknown Seller B.V.")
+    xml = xml.replace(b"<cac:PartyTaxScheme>", b"<!--").replace(b"</cac:PartyTaxScheme>", b"-->")
+    return re.sub(rb"<cbc:CompanyID[^>]*>[^<]*</cbc:CompanyID>", b"", xml)
+
+
+@tagged("post_install", "-at_install")
+class TestPull(EconnectReceiveMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        if not cls.env["account.tax"].search([
+            ("company_id", "=", cls.company.id), ("type_tax_use", "=", "purchase"), ("amount", "=", 15),
+            ("amount_type", "=", "percent"), ("price_include", "=", False),
+        ]):
+            cls.env["account.tax"].create({"name": "15% purchase", "amount": 15, "type_tax_use": "purchase"})
+        cls.vendor = cls.env["res.partner"].create({
+            "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",
+        })
+        cls.checker = cls.econnect_user(login="bill_checker")
+        cls.receive_journal.econnect_responsible_id = cls.checker
+        cls.env.flush_all()
+
+    def downloads(self, document_id=None):
+        return [r for r in self.requests_to("/download", method="GET") if not document_id or document_id in r.path]
+
+    def deletes(self):
+        return self.requests_to("/purchaseInvoice/", method="DELETE")
+
+    def make_due(self, event):
+        """Time passes: the event's backoff is over."""
+        event.sudo().next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+
+    # ------------------------------------------------------------------------------------------
+    # InvoiceReceived
+    # ------------------------------------------------------------------------------------------
+    def test_received_invoice_becomes_a_vendor_bill(self):
+        document_id = self.receive_document(invoice())
+        stats = self.pull()
+        self.assertEqual(stats["bills"], 1)
+        bill = self.bill_of(document_id)
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(bill.journal_id, self.receive_journal)
+        self.assertEqual(bill.move_type, "in_invoice")
+        self.assertEqual(bill.state, "draft")
+        self.assertEqual(bill.partner_id, self.vendor)
+        self.assertEqual(bill.ref, "INV-001")
+        self.assertEqual(bill.currency_id.name, "EUR")
+        self.assertEqual((bill.amount_untaxed, bill.amount_tax, bill.amount_total), (100.0, 15.0, 115.0))
+        self.assertFalse(bill.econnect_import_issue)
+        self.assertEqual(bill.econnect_received_sender, "NL:KVK:55667788")
+        # the XML is attached and the chatter says where the bill came from
+        attachment = bill.econnect_received_attachment_id
+        self.assertEqual(attachment.res_id, bill.id)
+        self.assertEqual(attachment.raw, self.simulator.received_documents[document_id].xml)
+        self.assertIn(attachment, bill.message_ids.attachment_ids)
+        self.assertTrue(any("Received via eConnect" in (m.body or "") for m in bill.message_ids))
+        event = self.event_of(document_id)
+        self.assertEqual((event.state, event.move_id), ("done", bill))
+        self.assertEqual(len(self.downloads(document_id)), 1)
+        self.assertFalse(self.deletes(), "the company keeps documents at eConnect unless it says otherwise")
+
+    def test_received_credit_note_becomes_a_refund(self):
+        document_id = self.receive_document(invoice(number="CN-1", credit_note=True))
+        self.pull()
+        bill = self.bill_of(document_id)
+        self.assertEqual(bill.move_type, "in_refund")
+        self.assertEqual(bill.amount_total, 115.0)
+        self.assertFalse(bill.econnect_import_issue)
+
+    def test_delete_at_econnect_only_after_the_bill_is_stored(self):
+        self.company.econnect_delete_after_download = True
+        document_id = self.receive_document(invoice())
+        self.pull()
+        bill = self.bill_of(document_id)
+        self.assertTrue(bill)
+        self.assertFalse(bill.econnect_delete_pending)
+        deletes = self.deletes()
+        self.assertEqual(len(deletes), 1)
+        self.assertIn(document_id, deletes[0].path)
+        self.assertLess(self.downloads(document_id)[0].time, deletes[0].time)
+        self.assertTrue(self.simulator.received_documents[document_id].deleted)
+
+    def test_failed_deletion_is_retried_by_the_next_run(self):
+        document_id = self.receive_document(invoice())
+        self.pull()
+        bill = self.bill_of(document_id)
+        # as if the DELETE that follows the commit had failed (eConnect down right after the download)
+        self.company.econnect_delete_after_download = True
+        bill.sudo().econnect_delete_pending = True
+        self.simulator.faults.fail_next(3, status=503, path_contains="/purchaseInvoice/")
+        self.pull()
+        self.assertTrue(bill.econnect_delete_pending, "a failed deletion stays pending")
+        self.assertFalse(self.simulator.received_documents[document_id].deleted)
+        self.simulator.faults.clear()
+        self.pull()
+        self.assertFalse(bill.econnect_delete_pending)
+        self.assertTrue(self.simulator.received_documents[document_id].deleted)
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+
+    def test_announced_again_creates_nothing_new(self):
+        document_id = self.receive_document(invoice())
+        self.pull()
+        # eConnect announces the same document again (a new event: another creation time)
+        self.env.flush_all()
+        self.simulator.emit_event(PARTY, "InvoiceReceived", document_id=document_id, message="again")
+        self.wait_for_webhooks(2, topic="InvoiceReceived")
+        events = self.event_of(document_id)
+        self.assertEqual(len(events), 2)
+        self.pull()
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+        self.assertEqual(len(self.downloads(document_id)), 1, "a document already in Odoo is not downloaded again")
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(events.move_id, self.bill_of(document_id))
+
+    def test_receiving_off_keeps_the_event_until_it_is_on(self):
+        document_id = self.receive_document(invoice())
+        self.keep_hook()
+        self.company.econnect_receive = False
+        self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(event.state, "pending")
+        self.assertIn("Receiving is off", event.waiting_reason)
+        self.assertFalse(self.downloads(), "nothing is downloaded while receiving is off")
+        self.company.econnect_receive = True
+        self.pull()
+        self.assertEqual(event.state, "done")
+        self.assertTrue(self.bill_of(document_id))
+
+    def test_events_of_an_inactive_company_are_kept(self):
+        document_id = self.receive_document(invoice())
+        self.company.sudo().econnect_state = "not_connected"
+        self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(event.state, "pending")
+        self.assertTrue(event.waiting_reason)
+        self.assertFalse(self.downloads())
+        self.company.sudo().econnect_state = "active"
+        self.pull()
+        self.assertEqual(event.state, "done")
+
+    # ------------------------------------------------------------------------------------------
+    # Failures
+    # ------------------------------------------------------------------------------------------
+    def test_psb_5xx_leaves_the_event_pending_and_the_next_run_succeeds(self):
+        document_id = self.receive_document(invoice())
+        self.simulator.faults.fail_next(1, status=503, path_contains="/download")
+        stats = self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(stats["failed"], 1)
+        self.assertEqual((event.state, event.attempts), ("pending", 1))
+        self.assertIn("temporarily unavailable", event.last_error)
+        self.assertGreater(event.next_attempt_at, fields.Datetime.now(), "retried after a backoff")
+        self.assertFalse(self.bill_of(document_id))
+        self.pull()
+        self.assertEqual(event.attempts, 1, "not retried before the backoff is over")
+        self.make_due(event)
+        self.pull()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+
+    def test_timeout_on_download_leaves_the_event_pending(self):
+        document_id = self.receive_document(invoice())
+        self.env["ir.config_parameter"].sudo().set_param("econnect_odoo.timeout", "0.3")
+        self.simulator.faults.slow_next(1, seconds=1.0, path_contains="/download")
+        self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual((event.state, event.attempts), ("pending", 1))
+        self.assertFalse(self.bill_of(document_id))
+        time.sleep(0.8)  # let the simulator finish the slow answer nobody waits for
+        self.env["ir.config_parameter"].sudo().set_param("econnect_odoo.timeout", "30")
+        self.make_due(event)
+        self.pull()
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+
+    def test_failure_between_download_and_commit_leaves_no_bill(self):
+        self.company.econnect_delete_after_download = True
+        document_id = self.receive_document(invoice())
+        Move = self.registry["account.move"]
+        with patch.object(Move, "_econnect_post_received_note", side_effect=RuntimeError("crash before commit")):
+            self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(len(self.downloads(document_id)), 1, "the document was downloaded")
+        self.assertFalse(self.bill_of(document_id), "nothing of the half-made bill is left")
+        self.assertFalse(self.env["ir.attachment"].search([("name", "=", "INV-001.xml")]))
+        self.assertFalse(self.deletes(), "nothing acknowledged at eConnect")
+        self.assertEqual((event.state, event.attempts), ("pending", 1))
+        self.assertIn("crash before commit", event.last_error)
+        self.make_due(event)
+        self.pull()
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+        self.assertEqual(len(self.deletes()), 1)
+        self.assertEqual(event.state, "done")
+
+    def test_five_failures_stop_and_tell_the_administrators(self):
+        document_id = self.receive_document(invoice())
+        admin = self.econnect_admin(login="econnect_admin_receive")
+        self.simulator.faults.fail_next(100, status=500, path_contains="/download")
+        event = self.event_of(document_id)
+        for attempt in range(1, 6):
+            self.pull()
+            self.assertEqual(event.attempts, attempt)
+            if attempt < 5:
+                self.make_due(event)
+        self.assertEqual(event.state, "error")
+        self.assertFalse(event.next_attempt_at)
+        self.assertIn(admin, event.activity_ids.user_id)
+        self.pull()
+        self.assertEqual(event.attempts, 5, "a failed event is not retried by itself")
+        # an administrator fixes the cause and retries
+        self.simulator.faults.clear()
+        event.with_user(admin).action_econnect_retry()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(len(self.bill_of(document_id)), 1)
+
+    def test_document_with_an_external_entity_is_refused_unexpanded(self):
+        document_id = self.receive_document(XXE)
+        self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(event.state, "error")
+        self.assertIn("DTD", event.last_error)
+        self.assertFalse(self.bill_of(document_id))
+        kept = self.env["ir.attachment"].search([("res_model", "=", "econnect.event"), ("res_id", "=", event.id)])
+        self.assertEqual(kept.raw, XXE, "the file is kept as it came, never expanded")
+        self.assertNotIn(b"root:", kept.raw)
+        self.assertTrue(event.activity_ids, "the administrators are told")
+
+    def test_entity_expansion_bomb_is_refused_unexpanded(self):
+        document_id = self.receive_document(BOMB)
+        started = time.monotonic()
+        self.pull()
+        self.assertLess(time.monotonic() - started, 10)
+        event = self.event_of(document_id)
+        self.assertEqual(event.state, "error")
+        self.assertIn("DTD", event.last_error)
+        self.assertFalse(self.bill_of(document_id))
+
+    def test_oversized_document_is_refused(self):
+        self.env["ir.config_parameter"].sudo().set_param("econnect_odoo.max_document_bytes", "2048")
+        document_id = self.receive_document(invoice())
+        self.pull()
+        event = self.event_of(document_id)
+        self.assertEqual(event.state, "error")
+        self.assertFalse(self.bill_of(document_id))
+
+    def test_unreadable_document_still_becomes_a_draft_bill(self):
+        for payload in (b"this is not XML <", b"<?xml version='1.0'?><Order xmlns='urn:example'/>"):
+            document_id = self.receive_document(payload)
+            self.pull()
+            bill = self.bill_of(document_id)
+            self.assertEqual(len(bill), 1)
+            self.assertEqual(bill.state, "draft")
+            self.assertEqual(bill.econnect_received_attachment_id.raw, payload)
+            self.assertTrue(bill.econnect_import_issue)
+            self.assertIn(self.checker, bill.activity_ids.user_id)
+            self.assertEqual(self.event_of(document_id).state, "done")
+
+    def test_unknown_vendor_is_flagged_and_not_posted(self):
+        document_id = self.receive_document(stranger_invoice())
+        self.pull()
+        bill = self.bill_of(document_id)
+        self.assertFalse(bill.partner_id)
+        self.assertIn("could not be matched", bill.econnect_import_issue)
+        self.assertIn("0106:99887766", bill.econnect_import_issue)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(self.checker, bill.activity_ids.user_id)
+
+    def test_vendor_created_by_the_import_is_flagged(self):
+        document_id = self.receive_document(invoice(seller="0106:99887711", sender_name="New Seller B.V."))
+        self.pull()
+        bill = self.bill_of(document_id)
+        self.assertTrue(bill.partner_id)
+        self.assertIn("was created by the import", bill.econnect_import_issue)
+
+    def test_matching_bill_of_an_autopost_vendor_is_posted(self):
+        self.company.autopost_bills = True
+        self.vendor.autopost_bills = "always"
+        document_id = self.receive_document(invoice())
+        self.pull()
+        self.assertEqual(self.bill_of(document_id).state, "posted")
+
+    # ------------------------------------------------------------------------------------------
+    # Batches, time limit, entry points
+    # ------------------------------------------------------------------------------------------
+    def test_batches_process_everything_in_one_run(self):
+        ids = [self.receive_document(invoice(number=f"B-{n}")) for n in range(5)]
+        stats = self.pull(batch_size=2)
+        self.assertEqual(stats["bills"], 5)
+        self.assertEqual(stats["remaining"], 0)
+        self.assertEqual(len(self.env["account.move"].search([("econnect_received_document_id", "in", ids)])), 5)
+
+    def test_stops_before_the_time_limit_and_triggers_itself(self):
+        ids = [self.receive_document(invoice(number=f"T-{n}")) for n in range(3)]
+        cron = self.env.ref("econnect_odoo.ir_cron_econnect_pull")
+        Event = self.registry["econnect.event"]
+        with patch.object(Event, "_econnect_deadline", lambda self: time.time()):
+            stats = self.pull()
+        self.assertEqual(stats["processed"], 0)
+        self.assertEqual(stats["remaining"], 3)
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+        self.assertTrue(triggers.filtered(lambda t: t.call_at >= fields.Datetime.now() - timedelta(seconds=2)))
+        self.pull()
+        self.assertEqual(len(self.env["account.move"].search([("econnect_received_document_id", "in", ids)])), 3)
+
+    def test_one_pull_at_a_time(self):
+        document_id = self.receive_document(invoice())
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:  # another worker, its own connection
+            other.execute("SELECT pg_advisory_lock(%s)", [PULL_LOCK_KEY])
+            try:
+                stats = self.pull()
+            finally:
+                other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
+        self.assertTrue(stats["busy"])
+        self.assertFalse(self.bill_of(document_id))
+        self.assertEqual(self.pull()["bills"], 1)
+
+    def test_a_failed_run_releases_its_lock(self):
+        Event = self.registry["econnect.event"]
+        with patch.object(Event, "_econnect_ready_events", side_effect=RuntimeError("broken")), \
+                self.assertRaisesRegex(RuntimeError, "broken"):
+            self.pull()
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_KEY])
+            self.assertTrue(other.fetchone()[0], "the next run can take the lock")
+            other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
+
+    def test_limit_from_the_configuration(self):
+        from odoo.tools import config
+
+        Event = self.env["econnect.event"]
+        with patch.dict(config.options, {"limit_time_real_cron": 300}):
+            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 240, delta=2)
+        with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120}):
+            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 60, delta=2)
+        with patch.dict(config.options, {"limit_time_real_cron": 40}):
+            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 20, delta=2)
+
+    def test_scheduled_action_runs_the_pull(self):
+        document_id = self.receive_document(invoice())
+        self.env.ref("econnect_odoo.ir_cron_econnect_pull").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertTrue(self.bill_of(document_id))
+
+    def test_fetch_button_on_the_journal(self):
+        document_id = self.receive_document(invoice())
+        user = self.econnect_user(login="fetcher")
+        self.assertTrue(self.receive_journal.econnect_is_receive_journal)
+        action = self.receive_journal.with_user(user).action_econnect_fetch()
+        self.env.invalidate_all()
+        self.assertIn("1 new bill", action["params"]["message"])
+        self.assertTrue(self.bill_of(document_id))
+
+    def test_check_again_after_fixing_the_bill(self):
+        document_id = self.receive_document(stranger_invoice())
+        self.pull()
+        bill = self.bill_of(document_id)
+        self.assertTrue(bill.econnect_import_issue)
+        with self.assertRaisesRegex(UserError, "not match the received e-invoice"):
+            bill.action_post()
+        bill.partner_id = self.vendor
+        bill.action_econnect_check_again()
+        self.assertFalse(bill.econnect_import_issue)
+        self.assertFalse(bill.activity_ids.filtered(lambda a: a.user_id == self.checker))
+        bill.action_post()
+        self.assertEqual(bill.state, "posted")
+
+    # ------------------------------------------------------------------------------------------
+    # Delivery results and customers' answers
+    # ------------------------------------------------------------------------------------------
+    def sent_invoice(self, receiver=BUYER_PARTY):
+        """An invoice of ours that went to eConnect (sent with the real client to the simulator)."""
+        partner = self.env["res.partner"].create({"name": "Buyer BV"})
+        move = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_line_ids": [fields.Command.create({"name": "Service", "quantity": 1, "price_unit": 100})],
+        })
+        move.action_post()
+        document_id = str(uuid.uuid4())
+        xml = sample_invoice(PARTY, receiver, number=move.name)
+        self.company._econnect_client().send_invoice(PARTY, xml, document_id)
+        move.write({"econnect_state": "sent", "econnect_uuid": document_id, "econnect_document_id": document_id})
+        self.env.flush_all()
+        return move
+
+    def test_delivered_invoice(self):
+        move = self.sent_invoice()
+        self.wait_for_webhooks(1, topic="InvoiceSent")
+        self.pull()
+        self.assertEqual(move.econnect_state, "delivered")
+        self.assertEqual(self.event_of(move.econnect_uuid).move_id, move)
+
+    def test_delivery_error(self):
+        move = self.sent_invoice(receiver="0106:44444444")  # not on the Peppol network
+        self.wait_for_webhooks(1, topic="InvoiceSentError")
+        self.pull()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertIn("not registered", move.econnect_message)
+        self.assertTrue(move.activity_ids)
+
+    def test_retry_then_delivered(self):
+        self.simulator.set_delivery_outcome(BUYER_PARTY, "retry", retries=1, then="sent")
+        self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)
+        move = self.sent_invoice()
+        self.wait_for_webhooks(1, topic="InvoiceSent")
+        self.pull()
+        self.assertEqual(move.econnect_state, "delivered")
+        self.assertEqual(len(self.event_of(move.econnect_uuid)), 2)
+
+    def test_status_for_an_unknown_invoice_is_done(self):
+        self.env.flush_all()
+        self.simulator.emit_event(PARTY, "InvoiceSent", document_id="not-ours", message="Delivered.")
+        self.wait_for_webhooks(1, topic="InvoiceSent")
+        self.pull()
+        event = self.event_of("not-ours")
+        self.assertEqual(event.state, "done")
+        self.assertIn("No invoice", event.result)
+
+    def test_customer_rejects_then_pays(self):
+        move = self.sent_invoice()
+        self.wait_for_webhooks(1, topic="InvoiceSent")
+        self.simulator.inject_invoice_response(
+            PARTY, move.econnect_uuid, "RE", reasons={"PRI": "Unit price is wrong"},
+            actions={"NIN": "Please send a new invoice"}, note="See our order 42",
+        )
+        self.wait_for_webhooks(1, topic="InvoiceResponseReceived")
+        self.pull()
+        self.assertEqual(move.econnect_response_status, "RE")
+        self.assertIn("Prices incorrect: Unit price is wrong", move.econnect_response_detail)
+        self.assertIn("Issue a new invoice: Please send a new invoice", move.econnect_response_detail)
+        self.assertIn("See our order 42", move.econnect_response_detail)
+        self.assertTrue(move.activity_ids.filtered(lambda a: "Rejected" in (a.summary or "")))
+        self.assertTrue(any("Rejected" in (m.body or "") for m in move.message_ids))
+        self.simulator.inject_invoice_response(PARTY, move.econnect_uuid, "PD")
+        self.wait_for_webhooks(2, topic="InvoiceResponseReceived")
+        self.pull()
+        self.assertEqual(move.econnect_response_status, "PD")
+
+    def test_customer_acknowledges(self):
+        move = self.sent_invoice()
+        self.simulator.inject_invoice_response(PARTY, move.econnect_uuid, "AB")
+        self.wait_for_webhooks(1, topic="InvoiceResponseReceived")
+        self.pull()
+        self.assertEqual(move.econnect_response_status, "AB")
+        self.assertFalse(move.econnect_response_detail)
+
+    def test_received_error_tells_the_administrators(self):
+        admin = self.econnect_admin(login="econnect_admin_errors")
+        self.env.flush_all()
+        self.simulator.emit_event(PARTY, "InvoiceReceivedError", document_id="rejected-1",
+                                  message="The document failed the Peppol rules.")
+        self.wait_for_webhooks(1, topic="InvoiceReceivedError")
+        self.pull()
+        event = self.event_of("rejected-1")
+        self.assertEqual(event.state, "done")
+        message = event.message_ids.filtered(lambda m: "failed the Peppol rules" in (m.body or ""))
+        self.assertTrue(message)
+        self.assertIn(admin.partner_id, message.partner_ids)
