@@ -10,6 +10,11 @@ class AccountJournal(models.Model):
         compute="_compute_econnect_is_receive_journal",
         help="Incoming e-invoices of the company become vendor bills in this journal.",
     )
+    econnect_is_send_journal = fields.Boolean(
+        string="Sends through eConnect",
+        compute="_compute_econnect_is_send_journal",
+        help="A sales journal of a company active at eConnect: its invoices can be sent through eConnect.",
+    )
     econnect_responsible_id = fields.Many2one(
         "res.users",
         string="Checks received e-invoices",
@@ -27,6 +32,33 @@ class AccountJournal(models.Model):
                 and company.econnect_receive
                 and company.econnect_receive_journal_id == journal
             )
+
+    @api.depends("type", "company_id.econnect_state")
+    def _compute_econnect_is_send_journal(self):
+        for journal in self:
+            journal.econnect_is_send_journal = journal.type == "sale" and journal.company_id.econnect_state == "active"
+
+    def action_econnect_refresh_statuses(self):
+        """Ask eConnect now what became of this journal's sent invoices (without waiting for webhooks)."""
+        self.ensure_one()
+        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
+            raise UserError(self.env._("Only eConnect users may refresh eConnect statuses."))
+        if self.company_id.econnect_state != "active":
+            raise UserError(self.env._("eConnect is not active for %s.", self.company_id.name))
+        moves, changed = self.env["account.move"].sudo()._econnect_poll_statuses(journals=self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("eConnect statuses"),
+                "message": self.env._(
+                    "%(asked)s sent invoice(s) checked, %(changed)s updated.", asked=len(moves), changed=len(changed)
+                ),
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _econnect_bill_responsible(self):
         """Who checks the received bills of this journal: its responsible, else an eConnect administrator."""

@@ -657,13 +657,19 @@ class AccountMove(models.Model):
                 })
 
     @api.model
-    def _cron_econnect_poll_statuses(self, companies=None, force=False, batch_size=200):
+    def _cron_econnect_poll_statuses(self, batch_size=200):
         """Fallback for lost webhooks: ask eConnect what became of invoices sent a while ago."""
+        return self._econnect_poll_statuses(batch_size=batch_size)[1]
+
+    @api.model
+    def _econnect_poll_statuses(self, journals=None, batch_size=200):
+        """Poll the sent status of invoices without news: all of ``journals`` at once, else those sent more than
+        STATUS_POLL_AFTER ago. Returns ``(polled moves, changed moves)``."""
         domain = [("econnect_state", "=", "sent"), ("econnect_uuid", "!=", False)]
-        if not force:
+        if journals:
+            domain.append(("journal_id", "in", journals.ids))
+        else:
             domain.append(("econnect_sent_date", "<", fields.Datetime.now() - STATUS_POLL_AFTER))
-        if companies:
-            domain.append(("company_id", "in", companies.ids))
         moves = self.search(domain, limit=batch_size, order="econnect_sent_date, id")
         moves = moves.filtered(lambda m: m.company_id.econnect_state == "active")
 
@@ -687,4 +693,4 @@ class AccountMove(models.Model):
         notifier._econnect_notify("sent_delivered", changed.filtered(lambda m: m.econnect_state == "delivered"))
         notifier._econnect_notify("sent_failed", changed.filtered(lambda m: m.econnect_state == "error"))
         notifier._econnect_send_digests()
-        return changed
+        return moves, changed

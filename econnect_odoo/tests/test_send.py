@@ -35,7 +35,10 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         move = self.econnect_invoice()
         move.action_econnect_send()
         self.wait_for_outcome(move)
-        self.env["account.move"]._cron_econnect_poll_statuses(force=True)
+        self.env["account.move"]._cron_econnect_poll_statuses()
+        self.assertEqual(move.econnect_state, "sent", "the fallback waits 15 minutes for the webhook")
+        move.econnect_sent_date = "2000-01-01 00:00:00"
+        self.env["account.move"]._cron_econnect_poll_statuses()
         self.assertEqual(move.econnect_state, "delivered")
         self.assertIn("Delivered", move.message_ids[0].body)
 
@@ -45,8 +48,10 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         move = self.econnect_invoice()
         move.action_econnect_send()
         self.wait_for_outcome(move)
-        self.env["account.move"]._cron_econnect_poll_statuses(force=True)
+        action = move.journal_id.action_econnect_refresh_statuses()  # the journal's button: now
+        self.assertIn("1 updated", action["params"]["message"])
         self.assertEqual(move.econnect_state, "error")
+        self.assertIn("Receiver refused the document", move.econnect_message)
         self.assertTrue(move.activity_ids, "the responsible gets an activity")
         self.assertTrue(move.econnect_can_resend)
 
