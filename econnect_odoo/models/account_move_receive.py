@@ -126,7 +126,8 @@ class AccountMove(models.Model):
     def _econnect_document_problem(self, error):
         """A sentence in the user's language about a document that could not be read (``DocumentError``)."""
         text = DOCUMENT_PROBLEMS.get(getattr(error, "reason", None))
-        return self.env._(text) if text else str(error)
+        translate = self.env._  # a lazy text: translated here (the term is extracted where it is defined)
+        return translate(text) if text else str(error)
 
     @api.model
     def _econnect_create_received_bill(self, event, data, root, problem):
@@ -240,13 +241,14 @@ class AccountMove(models.Model):
             for _label, ours, theirs in compared
         ):
             return []
+        template = self.env._("%(figure)s: %(bill)s on the bill, %(document)s in the e-invoice%(mark)s")
         lines = [
-            self.env._(
-                "%(figure)s: %(bill)s on the bill, %(document)s in the e-invoice%(mark)s",
-                figure=label, bill=self._econnect_format(ours),
-                document=self._econnect_format(theirs) if theirs is not None else "-",
-                mark=" ≠" if theirs is not None and self.currency_id.compare_amounts(ours, theirs) else "",
-            )
+            template % {
+                "figure": label,
+                "bill": self._econnect_format(ours),
+                "document": self._econnect_format(theirs) if theirs is not None else "-",
+                "mark": " ≠" if theirs is not None and self.currency_id.compare_amounts(ours, theirs) else "",
+            }
             for label, ours, theirs in compared
         ]
         text = self.env._("The bill does not match the e-invoice:") + "\n" + "\n".join(lines)
@@ -400,14 +402,16 @@ class AccountMove(models.Model):
         if self.econnect_response_date and when and when < self.econnect_response_date:
             return False
         lines = []
+        translate = self.env._  # lazy texts: translated here (their terms are extracted where they are defined)
         for code, text in response.reasons:
             label = RESPONSE_REASONS.get(code)
-            label = self.env._(label) if label else code
+            label = translate(label) if label else code
             lines.append(f"{label}: {text}" if text else label)
         for code, text in response.actions:
             label = RESPONSE_ACTIONS.get(code)
-            label = self.env._(label) if label else code
-            lines.append(self.env._("Asked: %s", f"{label}: {text}" if text else label))
+            label = translate(label) if label else code
+            asked = f"{label}: {text}" if text else label
+            lines.append(self.env._("Asked: %s", asked))
         if response.note:
             lines.append(response.note)
         detail = "\n".join(lines) or False

@@ -49,7 +49,8 @@ def user_message(env, error):
     if base is None:
         text = env._("Unexpected error while talking to eConnect: %s", error)
     else:
-        text = env._(base)
+        translate = env._  # a lazy text: translated here (its term is extracted where it is defined)
+        text = translate(base)
     details = []
     remote_message = getattr(error, "message", None)
     if remote_message and remote_message != getattr(error, "user_message", None):
