@@ -14,6 +14,7 @@ import time
 import uuid
 
 import pytest
+from psb_support import BUYER, OWN, PERMISSIONS, FakeTime, invoice_xml
 
 from psb import contract
 from psb.client import PSBClient, parse_retry_after
@@ -31,59 +32,13 @@ from psb.errors import (
 )
 from psb.simulator import PSBSimulator
 
-OWN = "0106:12345678"
 OTHER = "0106:11112222"
-BUYER = "0106:87654321"
-PERMISSIONS = {
-    "canSendDocument": True,
-    "canReceiveDocument": True,
-    "canRemoveDocument": True,
-    "canManageHook": True,
-    "canChangeDocumentStatus": True,
-}
-XML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
-         xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-         xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
-  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
-  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>
-  <cbc:ID>INV-2</cbc:ID>
-  <cbc:IssueDate>2025-03-14</cbc:IssueDate>
-  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
-  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
-  <cac:AccountingSupplierParty><cac:Party>
-    <cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>
-    <cac:PartyLegalEntity><cbc:RegistrationName>Seller BV</cbc:RegistrationName></cac:PartyLegalEntity>
-  </cac:Party></cac:AccountingSupplierParty>
-  <cac:AccountingCustomerParty><cac:Party>
-    <cbc:EndpointID schemeID="0106">87654321</cbc:EndpointID>
-    <cac:PartyLegalEntity><cbc:RegistrationName>Buyer BV</cbc:RegistrationName></cac:PartyLegalEntity>
-  </cac:Party></cac:AccountingCustomerParty>
-  <cac:LegalMonetaryTotal>
-    <cbc:PayableAmount currencyID="EUR">121.00</cbc:PayableAmount>
-  </cac:LegalMonetaryTotal>
-</Invoice>
-"""
+XML = invoice_xml("INV-2")
 
 CLIENT_SECRET = "client-SECRET-value-123"
 PASSWORD = "user-PASSWORD-value-456"
 SUBSCRIPTION_KEY = "subscription-KEY-value-789"
 HOOK_SECRET = "hook-SECRET-value-000"
-
-
-class FakeTime:
-    """Injectable clock and sleep: sleeping advances the clock instantly."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+from ..psb import safexml
+
+DEFAULT_MAX_BYTES = safexml.DEFAULT_MAX_BYTES
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -31,12 +33,6 @@ INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
 # UNCL1001 codes of credit notes (CII says it with a type code, UBL with its root element)
 _CREDIT_NOTE_TYPE_CODES = frozenset({"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"})
-
-_MARKERS = tuple(
-    marker.encode(encoding)
-    for marker in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity")
-    for encoding in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-)
 
 
 class DocumentError(ValueError):
@@ -63,54 +59,21 @@ class UnreadableDocument(DocumentError):
     kind = "unreadable"
 
 
-def _parser():
-    # A fresh parser per call: lxml parsers are not safe to share between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_pis=True,
-        collect_ids=False,
-    )
-
-
 def declares_dtd(data):
     """True when the bytes declare a DOCTYPE or an ENTITY (UTF-8/ASCII, UTF-16 or UTF-32)."""
-    return any(marker in data for marker in _MARKERS)
+    return safexml.declares_dtd(data)
 
 
 def parse(data, max_bytes=DEFAULT_MAX_BYTES):
-    """Parse untrusted XML bytes into the root element.
+    """Parse untrusted XML bytes into the root element (see :mod:`psb.safexml`).
 
     Raises :class:`UnsafeDocument` (DTD/entity declaration, too large) or :class:`UnreadableDocument`.
     """
-    if not isinstance(data, bytes | bytearray):
-        raise UnreadableDocument("The document is not a file (bytes).", "empty")
-    if max_bytes and len(data) > max_bytes:
-        raise UnsafeDocument(
-            f"The document is {len(data)} bytes; the limit is {max_bytes} bytes.", "too_large", (len(data), max_bytes)
-        )
-    if not bytes(data).strip():
-        raise UnreadableDocument("The document is empty.", "empty")
-    if declares_dtd(data):
-        raise UnsafeDocument(
-            "The document declares a DTD or entities (<!DOCTYPE or <!ENTITY). E-invoices never need them and "
-            "they can be used to read files from the server or to exhaust its memory; it was refused without "
-            "being expanded.",
-            "dtd",
-        )
     try:
-        root = etree.fromstring(bytes(data), parser=_parser())
-    except etree.XMLSyntaxError as exc:
-        raise UnreadableDocument(f"The document is not well-formed XML ({exc}).", "syntax", str(exc)) from None
-    if root is None:
-        raise UnreadableDocument("The document has no root element.", "syntax")
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:  # belt and braces: the byte check catches these
-        raise UnsafeDocument("The document declares a DTD; it was refused without being expanded.", "dtd")
-    return root
+        return safexml.parse(data, max_bytes)
+    except safexml.XMLRefused as exc:
+        error_class = UnsafeDocument if exc.unsafe else UnreadableDocument
+        raise error_class(str(exc), exc.reason, exc.detail) from None
 
 
 # ---------------------------------------------------------------------------------------------

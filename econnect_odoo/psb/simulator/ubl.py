@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .. import contract
+from .. import contract, safexml
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -45,12 +45,6 @@ RESPONSE_STATUSES = {
     "AP": "Accepted",
     "PD": "Paid",
 }
-
-_DOCTYPE_MARKERS = tuple(
-    marker.encode(enc)
-    for marker in ("<!DOCTYPE", "<!ENTITY")
-    for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-)
 
 
 class UBLError(ValueError):
@@ -94,42 +88,17 @@ class UBLInfo:
         return None
 
 
-def _parser():
-    # A fresh parser per call: lxml parsers are not safe to share between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=False,
-        collect_ids=False,
-    )
-
-
 def has_doctype(data):
     """True when the bytes declare a DTD or an entity (in any common encoding)."""
-    return any(marker in data for marker in _DOCTYPE_MARKERS)
+    return safexml.declares_dtd(data)
 
 
 def parse_safely(data, max_bytes=DEFAULT_MAX_BYTES):
     """Parse untrusted XML bytes, refusing DTDs/entities, oversize input and malformed XML."""
-    if not isinstance(data, bytes | bytearray):
-        raise UBLError("The document must be sent as bytes.")
-    if not data.strip():
-        raise UBLError("The file is empty.")
-    if max_bytes and len(data) > max_bytes:
-        raise UBLError("The file is %d bytes; the limit is %d bytes." % (len(data), max_bytes))
-    if has_doctype(data):
-        raise UBLError("The XML contains a DOCTYPE or ENTITY declaration; DTDs are not allowed.")
     try:
-        root = etree.fromstring(bytes(data), parser=_parser())
-    except etree.XMLSyntaxError as exc:
-        raise UBLError("The file is not well-formed XML: %s" % exc) from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UBLError("The XML contains a DOCTYPE declaration; DTDs are not allowed.")
-    return root
+        return safexml.parse(data, max_bytes)
+    except safexml.XMLRefused as exc:
+        raise UBLError(str(exc)) from None
 
 
 def _text(root, path):
