@@ -46,19 +46,13 @@ class AccountJournal(models.Model):
         if self.company_id.econnect_state != "active":
             raise UserError(self.env._("eConnect is not active for %s.", self.company_id.name))
         moves, changed = self.env["account.move"].sudo()._econnect_poll_statuses(journals=self)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("eConnect statuses"),
-                "message": self.env._(
-                    "%(asked)s sent invoice(s) checked, %(changed)s updated.", asked=len(moves), changed=len(changed)
-                ),
-                "type": "success",
-                "sticky": False,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["account.move"]._econnect_notification(
+            self.env._("eConnect statuses"),
+            self.env._(
+                "%(asked)s sent invoice(s) checked, %(changed)s updated.", asked=len(moves), changed=len(changed)
+            ),
+            "success",
+        )
 
     def _econnect_bill_responsible(self):
         """Who checks the received bills of this journal: its responsible, else an eConnect administrator."""
@@ -98,14 +92,4 @@ class AccountJournal(models.Model):
                 "for later.",
                 bills=stats["bills"], updates=stats["updates"], failed=stats["failed"], left=stats["remaining"],
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": False,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["account.move"]._econnect_notification(title, message, kind)
