@@ -5,7 +5,9 @@
     python3 tools/run_demo.py [--db econnect_demo] [--port 8069] [--reset]
 
 PostgreSQL: a cluster of its own in ``var/pg`` (kept between runs) unless ``PG*`` variables point at one.
-Login: admin / admin. Ctrl-C stops everything.
+Login: admin / admin. Ctrl-C stops everything. The demo company sends by eConnect to the customer
+"Azure Interior" (post an invoice for it and click Send via eConnect), receives e-invoices (one demo vendor
+bill arrives at start), and the simulator's control API (http://127.0.0.1:8070/_sim/...) injects more.
 """
 
 import argparse
@@ -36,6 +38,10 @@ if not company.partner_id.bank_ids:
     env['res.partner.bank'].create({'acc_number': 'NL91ABNA0417164300', 'partner_id': company.partner_id.id})
 if company.econnect_state != 'active':
     company.action_econnect_activate()
+if not company.econnect_receive:
+    journal = env['account.journal'].search([('type', '=', 'purchase'), ('company_id', '=', company.id)], limit=1)
+    company.econnect_receive_journal_id = journal
+    company.econnect_set_receive(True)
 customer = env.ref('base.res_partner_12', raise_if_not_found=False)
 if customer:
     customer.write({
@@ -53,7 +59,7 @@ def wait_for(url, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback simulator
+            with urllib.request.urlopen(url, timeout=1):
                 return True
         except OSError:
             time.sleep(0.2)
@@ -75,6 +81,8 @@ def main():
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--reset", action="store_true", help="drop the demo cluster and start over")
     opts = parser.parse_args()
+    # a SIGTERM (e.g. from `timeout`) stops the cluster and the simulator like Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_args: (_ for _ in ()).throw(KeyboardInterrupt()))
     if not odoo_available():
         print("Odoo 18 is not importable from this Python: install it first (see README).")
         return 1
@@ -108,6 +116,14 @@ def main():
                        input=SETUP_SCRIPT % {"port": opts.port}, text=True)
         print(f"\nOdoo: http://localhost:{opts.port} (admin / admin); eConnect demo simulator: {demo_url}\n")
         server = subprocess.Popen([sys.executable, "-m", "odoo", *common, f"--http-port={opts.port}"], env=env)
+        if wait_for(f"http://localhost:{opts.port}/web/login", timeout=120):
+            # a vendor's e-invoice arrives: eConnect's webhook tells Odoo, which turns it into a vendor bill
+            request = urllib.request.Request(
+                f"{demo_url}/_sim/incoming/sample", method="POST", headers={"Content-Type": "application/json"},
+                data=b'{"party": "0106:12345678", "sender": "0106:87654321"}',
+            )
+            with urllib.request.urlopen(request, timeout=10):
+                print("A demo vendor invoice was sent to the demo company: see Invoicing > Vendors > Bills.")
         try:
             server.wait()
         except KeyboardInterrupt:
