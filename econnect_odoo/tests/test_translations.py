@@ -46,6 +46,14 @@ class TestTranslations(EconnectUsersMixin, TransactionCase):
         self.assertIn("Verbindingssleutels", arch)
         self.assertNotIn(">Test connection<", arch)
 
+    def test_preferences_tab_is_dutch_and_keeps_its_markup(self):
+        view = self.env.ref("base.view_users_form_simple_modif")
+        arch = self.env_nl["res.users"].get_views([(view.id, "form")])["views"]["form"]["arch"]
+        self.assertIn("Facturen per e-mail inzenden", arch)
+        self.assertIn("Odoo mailt een bevestigingslink naar elk nieuw adres", arch)
+        # a term with markup inside: the translated sentence keeps its conditional span
+        self.assertRegex(arch, r'<span invisible="not econnect_submission_emails"[^>]*>Stuur ze naar:</span>')
+
     def test_send_status_of_an_invoice_is_dutch(self):
         field = self.env_nl["account.move"].fields_get(["econnect_state"], ["string", "selection"])["econnect_state"]
         self.assertEqual(field["string"], "eConnect-status")
