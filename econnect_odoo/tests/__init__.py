@@ -16,3 +16,4 @@ from . import test_user_preferences
 from . import test_webhook_inbox
 from . import test_pull
 from . import test_received_examples
+from . import test_translations
