@@ -300,7 +300,7 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
             return None
         return self.env._(
             "On %(invoice)s, the fixed amount of tax %(taxes)s is not subject to the line's VAT, which a Peppol "
-            "invoice can't express: in Accounting > Configuration > Taxes, tick 'Affect Base of Subsequent Taxes' "
+            "invoice can't express: in Invoicing > Configuration > Taxes, tick 'Affect Base of Subsequent Taxes' "
             "on it and give it a lower sequence than the VAT, or invoice that amount on a line of its own.",
             invoice=invoice.name, taxes=", ".join(outside.mapped("name")),
         )

@@ -73,14 +73,15 @@ class AccountMove(models.Model):
         help="When eConnect last told us what became of this invoice.",
     )
 
-    econnect_retry_count = fields.Integer(copy=False, readonly=True)
+    econnect_retry_count = fields.Integer(string="eConnect attempts", copy=False, readonly=True)
     econnect_next_attempt = fields.Datetime(
+        string="Next eConnect attempt",
         copy=False, readonly=True, index="btree_not_null",
         help="When the scheduled action uploads this invoice (again).",
     )
-    econnect_queued_by_id = fields.Many2one("res.users", copy=False, readonly=True)
-    econnect_can_send = fields.Boolean(compute="_compute_econnect_can_send")
-    econnect_can_resend = fields.Boolean(compute="_compute_econnect_can_send")
+    econnect_queued_by_id = fields.Many2one("res.users", string="Queued for eConnect by", copy=False, readonly=True)
+    econnect_can_send = fields.Boolean(string="Can be sent via eConnect", compute="_compute_econnect_can_send")
+    econnect_can_resend = fields.Boolean(string="Can be resent via eConnect", compute="_compute_econnect_can_send")
 
     @api.depends("state", "move_type", "econnect_state", "company_id.econnect_state")
     def _compute_econnect_can_send(self):
@@ -395,7 +396,7 @@ class AccountMove(models.Model):
             self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
             return self._econnect_notification(
                 self.env._("Sending in the background"),
-                self.env._("%s invoices are queued for eConnect; you will be notified when they are sent.", len(self)),
+                self.env._("Invoices queued for eConnect: %s. You will be notified when they are sent.", len(self)),
                 "info",
             )
         plan = self._econnect_claim(documents=documents)
@@ -647,7 +648,7 @@ class AccountMove(models.Model):
                 user.partner_id._bus_send("account_notification", {
                     "type": "success" if ok else "warning",
                     "title": self.env._("eConnect: invoices sent") if ok else self.env._("eConnect: invoices in error"),
-                    "message": self.env._("%s invoices processed.", len(subset)),
+                    "message": self.env._("Invoices processed: %s.", len(subset)),
                     "action_button": {
                         "name": self.env._("Open"),
                         "action_name": self.env._("Sent invoices") if ok else self.env._("Invoices in error"),

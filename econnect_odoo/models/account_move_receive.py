@@ -82,6 +82,7 @@ class AccountMove(models.Model):
     econnect_received_attachment_id = fields.Many2one("ir.attachment", string="Received e-invoice", copy=False,
                                                       readonly=True)
     econnect_delete_pending = fields.Boolean(
+        string="To delete at eConnect",
         copy=False, readonly=True,
         help="The document is to be deleted at eConnect (the company's setting) and that has not succeeded yet.",
     )

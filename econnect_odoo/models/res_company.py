@@ -78,9 +78,11 @@ class ResCompany(models.Model):
     )
     econnect_state_message = fields.Char(string="eConnect status message", readonly=True, copy=False)
     econnect_webhook_token = fields.Char(
+        string="eConnect webhook token",
         copy=False, readonly=True, index="btree_not_null", groups="econnect_odoo.group_econnect_admin"
     )
     econnect_webhook_secret_encrypted = fields.Char(
+        string="eConnect webhook secret (encrypted)",
         copy=False, readonly=True, exportable=False, prefetch=False, groups="econnect_odoo.group_econnect_admin"
     )
     econnect_hook_id = fields.Char(
@@ -99,6 +101,7 @@ class ResCompany(models.Model):
         "vendor bills in the receiving journal.",
     )
     econnect_receive_decided = fields.Boolean(
+        string="eConnect receiving decided",
         copy=False, help="Whether an administrator decided about receiving (the first-login prompt stops asking)."
     )
     econnect_receive_journal_id = fields.Many2one(

@@ -62,6 +62,7 @@ class ResPartner(models.Model):
     )
     econnect_lookup_date = fields.Datetime(string="Peppol lookup on", copy=False, readonly=True)
     econnect_lookup_endpoint = fields.Char(
+        string="Peppol lookup for",
         copy=False, readonly=True, help="The Peppol id the lookup was made for (a changed id needs a new lookup)."
     )
     econnect_lookup_party = fields.Char(string="Found as", copy=False, readonly=True)
