@@ -4,7 +4,8 @@
     python3 bench/bench_send.py [-n 200]
 
 Starts a throwaway PostgreSQL, installs econnect_odoo in a fresh database, runs Odoo in this process and our
-PSB simulator on 127.0.0.1, creates N posted invoices, and prints:
+PSB simulator on 127.0.0.1 in a process of its own (standing for the remote eConnect), creates N posted
+invoices, and prints:
 
 1. median ms per invoice of Odoo's own UBL export alone (the builder our path uses);
 2. median ms per invoice of the whole "Send via eConnect" path (checks, receiver lookup, UBL, document id
@@ -23,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from testbed import OdooTestbed, median
+from testbed import OdooTestbed, SimulatorProcess, median
 
 CHUNK = 10  # invoices per list action in the batch measurement
 
@@ -88,9 +89,7 @@ def main():
     opts = parser.parse_args()
     n = opts.n
 
-    from psb.simulator import PSBSimulator
-
-    with OdooTestbed() as bed, PSBSimulator() as simulator:
+    with OdooTestbed() as bed, SimulatorProcess() as simulator:
         simulator.pause_webhooks()  # nobody listens: this benchmark measures the sending side
         with bed.env() as env:
             _company, tax, bank, customer = setup_company(env, simulator)
@@ -158,17 +157,17 @@ def main():
         # -- 4. a batch at simulated latency: background send of N invoices -------------------------------
         with bed.env() as env:
             moves = create_invoices(env, n, *records(env))
-        simulator.latency = opts.latency
+        simulator.set_latency(opts.latency)
         with bed.env() as env:
             moves = env["account.move"].browse(moves.ids)
-            calls_before = len(simulator.requests)
+            calls_before = len(simulator.requests())
             started = time.perf_counter()
             moves.action_econnect_send()  # up to 50: at once; more: queued, and the scheduled action uploads them
             env["account.move"]._cron_econnect_send(batch_size=max(200, n))
             batch_wall = time.perf_counter() - started
-            calls = len(simulator.requests) - calls_before
+            calls = len(simulator.requests()) - calls_before
             assert set(moves.mapped("econnect_state")) == {"sent"}, set(moves.mapped("econnect_state"))
-        simulator.latency = 0.0
+        simulator.set_latency(0.0)
 
     serial = n * opts.latency
     ubl_total = median(export_times) * n

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "econnect_odoo"))
 
-from pgcluster import ThrowawayCluster  # noqa: E402
+from pgcluster import ThrowawayCluster, free_port  # noqa: E402
 from run_tests import odoo_addons_path, odoo_available  # noqa: E402
 
 
@@ -69,6 +69,42 @@ class OdooTestbed:
 
     def __exit__(self, *exc):
         self.stack.close()
+
+
+class SimulatorProcess:
+    """Our PSB simulator in a process of its own, like the remote eConnect it stands for: its work (parsing the
+    UBL, bookkeeping) is not counted in the figures of the Odoo process.
+
+        with SimulatorProcess() as simulator:   # a RemoteSimulator, plus api_url / identity_url
+            simulator.add_client(...); simulator.set_latency(0.05)
+    """
+
+    def __init__(self):
+        self.process = None
+
+    def __enter__(self):
+        from psb.simulator.remote import RemoteSimulator
+
+        port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "bin", "psb-simulator"), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+        )
+        remote = RemoteSimulator(f"http://127.0.0.1:{port}")
+        remote.api_url = remote.identity_url = remote.url
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                remote.health()
+                return remote
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the PSB simulator did not start") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def median(values):

@@ -487,7 +487,8 @@ class AccountMove(models.Model):
 
         ``plan`` (from the claim) spares reading everything back after the claim's commit; without it, the
         invoices are read: queued in the background or due for a retry."""
-        if plan is None:
+        from_queue = plan is None  # reading the queue may itself record errors (a UBL that cannot be built)
+        if from_queue:
             plan = self._econnect_plan_queued()
         items = plan["items"]
         results = run_parallel(
@@ -496,8 +497,13 @@ class AccountMove(models.Model):
             ),
             list(items),
         )
-        if not results:
-            return
+        failures = self._econnect_record_upload_results(results, plan, commit=commit) if results else False
+        if failures or from_queue:  # the failures of this run, one digest per user (the safety net: the rest)
+            self.env["econnect.notifier"]._econnect_send_digests()
+
+    def _econnect_record_upload_results(self, results, plan, commit=True):
+        """Record each upload's outcome on its invoice; commit. True when any invoice failed or must retry."""
+        items = plan["items"]
         # A delivery event may have been processed meanwhile: lock and re-read, never downgrade it.
         self.env["account.move"].flush_model(["econnect_state"])
         self.env.cr.execute(
@@ -505,6 +511,7 @@ class AccountMove(models.Model):
         )
         states = dict(self.env.cr.fetchall())
         sent_bodies = {}
+        failures = False
         now = fields.Datetime.now()
         for move_id, answer, error in results:
             if states.get(move_id) not in ("queued", "retrying"):
@@ -526,9 +533,11 @@ class AccountMove(models.Model):
                     body = self.env._("eConnect already had this invoice (document id %s): not sent twice.", remote_id)
                 sent_bodies[move_id] = self.env._("[Demo] %s", body) if item.demo else body
             elif isinstance(error, PSBError) and error.kind in RETRYABLE_KINDS:
+                failures = True
                 move.invalidate_recordset(["econnect_state"])
                 move._econnect_record_retry(user_message(self.env, error))
             else:
+                failures = True
                 if not isinstance(error, PSBError):
                     _logger.exception("eConnect: unexpected failure uploading invoice %s", move_id, exc_info=error)
                 move.invalidate_recordset(["econnect_state"])
@@ -537,7 +546,7 @@ class AccountMove(models.Model):
             self.browse(list(sent_bodies))._message_log_batch(bodies=sent_bodies, **plan["author"])
         if commit:
             self._econnect_commit()
-        self.env["econnect.notifier"]._econnect_send_digests()  # failures of this run, one digest per user
+        return failures
 
     def _econnect_plan_queued(self):
         """The upload plan of queued or retrying invoices: their stored UBL (built and stored when missing)."""
