@@ -335,12 +335,21 @@ class ResCompany(models.Model):
             self._raise_psb_error(error)
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
 
-    def econnect_set_receive(self, enabled):
+    def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (prompt, buttons): switch receiving and record the decision.
 
-        eConnect administrators may decide this without the right to edit companies in general.
+        eConnect administrators may decide this (and choose the receiving journal) without the right to
+        edit companies in general.
         """
         self._econnect_check_admin()
+        journal = self.env["account.journal"].browse(journal.id if journal else [])
         for company in self.sudo():
-            company.write({"econnect_receive": bool(enabled), "econnect_receive_decided": True})
+            vals = {"econnect_receive": bool(enabled), "econnect_receive_decided": True}
+            if journal and journal != company.econnect_receive_journal_id:
+                if journal.sudo().type != "purchase" or journal.sudo().company_id != company:
+                    raise UserError(
+                        self.env._("Choose a purchase journal of %s to receive its e-invoices.", company.name)
+                    )
+                vals["econnect_receive_journal_id"] = journal.id
+            company.write(vals)
         return True
