@@ -329,10 +329,20 @@ class ResCompany(models.Model):
         party = self._econnect_party()
         try:
             client.set_receiving(party, enabled)
-            if self.sudo().econnect_hook_id:
-                client.put_hook(party, self._econnect_hook_values(enabled))
         except PSBError as error:
             self._raise_psb_error(error)
+        if self.sudo().econnect_hook_id:
+            try:
+                client.put_hook(party, self._econnect_hook_values(enabled))
+            except PSBError as error:
+                # The switch stays as it was in Odoo: put it back at eConnect too (receiving is paid per document).
+                try:
+                    client.set_receiving(party, not enabled)
+                except PSBError as undo_error:
+                    _logger.warning(
+                        "eConnect receiving of company %s could not be switched back (%s)", self.id, undo_error.kind
+                    )
+                self._raise_psb_error(error)
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
 
     def econnect_set_receive(self, enabled, journal=None):

@@ -137,6 +137,22 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
 
+    def test_receive_hook_refused_puts_capability_back(self):
+        """eConnect accepts the capability but refuses the hook update: the switch stays off, there too."""
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.company._econnect_client().set_receiving(PARTY, False)  # the simulator outlives other tests
+        self.simulator.faults.fail_next(1, status=403, path_contains="/hook")
+        with self.assertRaisesRegex(UserError, "refused the request"):
+            self.company.econnect_receive = True
+        self.assertFalse(self.company.econnect_receive)
+        self.assertFalse(self.company.econnect_receive_decided)
+        self.assertEqual(
+            self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "off",
+            "eConnect does not go on receiving (and charging) behind a switch that shows off",
+        )
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+
     def test_receive_through_settings_uses_same_path(self):
         self.company.action_econnect_activate()
         settings = self.env["res.config.settings"].create({
