@@ -2,6 +2,8 @@ import contextlib
 import logging
 import secrets
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -220,6 +222,16 @@ class ResCompany(models.Model):
             values["id"] = company.econnect_hook_id
         return values
 
+    def _econnect_connection_note(self, body):
+        """A note in the chatter of this company's connection, marked as demo in the demo environment."""
+        self.ensure_one()
+        connection = self.sudo().econnect_connection_id
+        if not connection:
+            return
+        if connection.environment == "demo":
+            body = self.env._("[Demo] %s", body)
+        connection.with_context(mail_notrack=True)._message_log(body=Markup("<p>%s</p>") % body)
+
     def _raise_psb_error(self, error):
         raise UserError(user_message(self.env, error)) from error
 
@@ -274,6 +286,9 @@ class ResCompany(models.Model):
             "econnect_state": "active",
             "econnect_state_message": False,
         })
+        self._econnect_connection_note(
+            self.env._("eConnect activated for %(company)s (party id %(party)s).", company=self.name, party=party)
+        )
         _logger.info("eConnect activated for company %s (party %s)", self.id, party)
 
     def action_econnect_deactivate(self):
@@ -288,6 +303,8 @@ class ResCompany(models.Model):
                     _logger.info("eConnect hook of company %s was already gone", company.id)
                 except PSBError as error:
                     company._raise_psb_error(error)
+            if sudo_company.econnect_state != "not_connected":
+                company._econnect_connection_note(self.env._("eConnect deactivated for %s.", company.name))
             sudo_company.write({
                 "econnect_hook_id": False,
                 "econnect_webhook_secret_encrypted": False,
@@ -329,18 +346,41 @@ class ResCompany(models.Model):
         party = self._econnect_party()
         try:
             client.set_receiving(party, enabled)
-            if self.sudo().econnect_hook_id:
-                client.put_hook(party, self._econnect_hook_values(enabled))
         except PSBError as error:
             self._raise_psb_error(error)
+        if self.sudo().econnect_hook_id:
+            try:
+                client.put_hook(party, self._econnect_hook_values(enabled))
+            except PSBError as error:
+                # The switch stays as it was in Odoo: put it back at eConnect too (receiving is paid per document).
+                try:
+                    client.set_receiving(party, not enabled)
+                except PSBError as undo_error:
+                    _logger.warning(
+                        "eConnect receiving of company %s could not be switched back (%s)", self.id, undo_error.kind
+                    )
+                self._raise_psb_error(error)
+        self._econnect_connection_note(
+            self.env._("%s now receives e-invoices through eConnect.", self.name) if enabled
+            else self.env._("%s no longer receives e-invoices through eConnect.", self.name)
+        )
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
 
-    def econnect_set_receive(self, enabled):
+    def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (prompt, buttons): switch receiving and record the decision.
 
-        eConnect administrators may decide this without the right to edit companies in general.
+        eConnect administrators may decide this (and choose the receiving journal) without the right to
+        edit companies in general.
         """
         self._econnect_check_admin()
+        journal = self.env["account.journal"].browse(journal.id if journal else [])
         for company in self.sudo():
-            company.write({"econnect_receive": bool(enabled), "econnect_receive_decided": True})
+            vals = {"econnect_receive": bool(enabled), "econnect_receive_decided": True}
+            if journal and journal != company.econnect_receive_journal_id:
+                if journal.sudo().type != "purchase" or journal.sudo().company_id != company:
+                    raise UserError(
+                        self.env._("Choose a purchase journal of %s to receive its e-invoices.", company.name)
+                    )
+                vals["econnect_receive_journal_id"] = journal.id
+            company.write(vals)
         return True

@@ -2,6 +2,7 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..psb.webhook import sign_body, verify_signature
+from ..tools import demo as demo_tools
 from .common import OTHER_PARTY, PARTY, EconnectSimulatorMixin
 
 
@@ -136,6 +137,42 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
             self.company.econnect_receive = True
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
+
+    def test_receive_hook_refused_puts_capability_back(self):
+        """eConnect accepts the capability but refuses the hook update: the switch stays off, there too."""
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.company._econnect_client().set_receiving(PARTY, False)  # the simulator outlives other tests
+        self.simulator.faults.fail_next(1, status=403, path_contains="/hook")
+        with self.assertRaisesRegex(UserError, "refused the request"):
+            self.company.econnect_receive = True
+        self.assertFalse(self.company.econnect_receive)
+        self.assertFalse(self.company.econnect_receive_decided)
+        self.assertEqual(
+            self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "off",
+            "eConnect does not go on receiving (and charging) behind a switch that shows off",
+        )
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+
+    def test_demo_activation_and_receiving_say_so_in_the_chatter(self):
+        self.addCleanup(demo_tools.stop_in_process_simulator)
+        demo_tools.in_process_simulator().pause_webhooks()
+        demo = self.env["econnect.connection"].create({"name": "Demo", "environment": "demo"})
+        self.company.write({"econnect_connection_id": demo.id, "econnect_receive_journal_id": self.purchase_journal.id})
+        self.company.action_econnect_activate()
+        self.company.econnect_receive = True
+        self.company.action_econnect_deactivate()
+        notes = demo.message_ids.mapped("body")
+        self.assertEqual(len([n for n in notes if "[Demo]" in n]), 3, notes)
+        self.assertTrue(any("activated" in n and PARTY in n for n in notes), notes)
+        self.assertTrue(any("now receives e-invoices" in n for n in notes), notes)
+        self.assertTrue(any("deactivated" in n for n in notes), notes)
+
+    def test_activation_noted_on_the_connection(self):
+        self.company.action_econnect_activate()
+        notes = self.connection.message_ids.mapped("body")
+        self.assertTrue(any("activated" in n and self.company.name in n for n in notes), notes)
+        self.assertFalse(any("[Demo]" in n for n in notes), "not in demo: not marked as demo")
 
     def test_receive_through_settings_uses_same_path(self):
         self.company.action_econnect_activate()

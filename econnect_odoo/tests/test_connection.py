@@ -1,9 +1,43 @@
+import datetime as dt
+import http.server
+import os
 import socket
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+from unittest.mock import patch
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from .common import CLIENT_SECRET, PARTY, PASSWORD, EconnectSimulatorMixin
+
+
+def _self_signed_cert(folder):
+    """A certificate for localhost that nobody trusts, and its key (files in ``folder``)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = Path(folder, "cert.pem"), Path(folder, "key.pem")
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ))
+    return cert_file, key_file
 
 
 @tagged("post_install", "-at_install")
@@ -68,6 +102,24 @@ class TestConnection(EconnectSimulatorMixin, TransactionCase):
             port = sock.getsockname()[1]
         self.connection.write({"api_url": f"http://127.0.0.1:{port}", "identity_url": f"http://127.0.0.1:{port}"})
         self._assert_failure_changes_nothing(self.connection, "could not reach eConnect")
+
+    def test_untrusted_certificate(self):
+        """A TLS failure (here a self-signed certificate) has its own message, not the network one."""
+        with tempfile.TemporaryDirectory() as folder:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*_self_signed_cert(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        url = f"https://localhost:{server.server_address[1]}"
+        self.connection.write({"api_url": url, "identity_url": url})
+        with patch.dict(os.environ):
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+            os.environ.pop("CURL_CA_BUNDLE", None)
+            self._assert_failure_changes_nothing(self.connection, "secure connection to eConnect failed")
 
     def test_missing_keys_are_named(self):
         connection = self.env["econnect.connection"].create({

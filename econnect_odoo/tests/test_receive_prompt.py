@@ -1,9 +1,10 @@
 import unittest
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import _find_executable
 
-from .common import PARTY, EconnectSimulatorMixin
+from .common import OTHER_PARTY, PARTY, EconnectSimulatorMixin
 
 
 @tagged("post_install", "-at_install")
@@ -54,6 +55,55 @@ class TestReceivePrompt(EconnectSimulatorMixin, HttpCase):
         wizard.action_save()
         self.assertTrue(self.company.econnect_receive)
         self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_admin_without_settings_rights_chooses_the_journal(self):
+        """An eConnect administrator who may not edit companies still decides in the prompt, journal included."""
+        self.company.econnect_receive_journal_id = False
+        self.assertFalse(self.admin.has_group("base.group_erp_manager"))
+        prompt = self.env["econnect.receive.prompt"].with_user(self.admin).action_open()
+        wizard = self.env["econnect.receive.prompt"].browse(prompt["res_id"]).with_user(self.admin)
+        self.assertEqual(wizard.line_ids.journal_id, self.journal, "the company's purchase journal is proposed")
+        wizard.line_ids.receive = True
+        wizard.action_save()
+        self.assertTrue(self.company.econnect_receive)
+        self.assertEqual(self.company.econnect_receive_journal_id, self.journal)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_prompt_refuses_a_journal_of_another_kind(self):
+        sales = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)], limit=1
+        )
+        prompt = self.env["econnect.receive.prompt"].with_user(self.admin).action_open()
+        wizard = self.env["econnect.receive.prompt"].browse(prompt["res_id"]).with_user(self.admin)
+        wizard.line_ids.write({"receive": True, "journal_id": sales.id})
+        with self.assertRaisesRegex(UserError, "purchase journal"):
+            wizard.action_save()
+        self.assertFalse(self.company.econnect_receive)
+        self.assertFalse(self.requests_to("/peppol/config/", method="PUT"), "nothing asked of eConnect")
+
+    def test_companies_not_selected_in_the_switcher(self):
+        """The prompt lists every active undecided company of the administrator, with its own journal, even
+        when only the main company is selected in the company switcher."""
+        other = self.env["res.company"].create({"name": "Second BV", "econnect_party_id": OTHER_PARTY})
+        other_journal = self.env["account.journal"].create(
+            {"name": "Second bills", "code": "SBIL", "type": "purchase", "company_id": other.id}
+        )
+        other.sudo().write({"econnect_connection_id": self.connection.id, "econnect_state": "active"})
+        admin = self.econnect_admin(login="two_company_admin")
+        admin.write({"company_ids": [(4, other.id)]})
+        Prompt = self.env["econnect.receive.prompt"].with_user(admin).with_context(
+            allowed_company_ids=self.company.ids
+        )
+        prompt = Prompt.action_open()
+        wizard = Prompt.browse(prompt["res_id"])
+        line = wizard.line_ids.filtered(lambda pl: pl.company_id == other)
+        self.assertEqual(line.journal_id, other_journal)
+        line.receive = True
+        wizard.action_save()
+        self.assertTrue(other.econnect_receive)
+        self.assertEqual(other.econnect_receive_journal_id, other_journal)
+        self.assertTrue(self.company.econnect_receive_decided)
+        self.assertFalse(self.company.econnect_receive)
 
     def test_session_info_flag(self):
         self.authenticate(self.admin.login, self.admin.login)

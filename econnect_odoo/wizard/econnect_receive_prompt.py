@@ -31,8 +31,9 @@ class EconnectReceivePrompt(models.TransientModel):
             "line_ids": [
                 fields.Command.create({
                     "company_id": company.id,
+                    # sudo: the companies asked about need not be among those selected in the switcher
                     "journal_id": company.econnect_receive_journal_id.id
-                    or self.env["account.journal"].search(
+                    or self.env["account.journal"].sudo().search(
                         [("type", "=", "purchase"), ("company_id", "=", company.id)], limit=1
                     ).id,
                 })
@@ -58,9 +59,7 @@ class EconnectReceivePrompt(models.TransientModel):
                 continue  # someone else decided meanwhile
             if line.receive and not line.journal_id:
                 raise UserError(self.env._("Choose the purchase journal for %s.", company.name))
-            if line.receive and line.journal_id != company.econnect_receive_journal_id:
-                company.econnect_receive_journal_id = line.journal_id
-            company.econnect_set_receive(line.receive)
+            company.econnect_set_receive(line.receive, line.journal_id if line.receive else None)
         self._save_dont_ask_again()
         return {"type": "ir.actions.act_window_close"}
 
