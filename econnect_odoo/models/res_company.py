@@ -5,7 +5,7 @@ import secrets
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..psb import contract
 from ..psb.errors import NotFoundError, PSBError
@@ -166,15 +166,47 @@ class ResCompany(models.Model):
             c.econnect_state == "active" and c.econnect_party_id != vals["econnect_party_id"] for c in self
         ):
             raise UserError(self.env._("Deactivate eConnect before changing the company's party id."))
+        if vals.get("econnect_connection_id"):
+            self._econnect_check_connection_reachable(vals["econnect_connection_id"])
         if "econnect_receive" in vals and not self.env.context.get("econnect_receive_applied"):
             wanted = bool(vals["econnect_receive"])
+            switched = self.browse()
             for company in self.filtered(lambda c: c.econnect_receive != wanted):
                 journal = self.env["account.journal"].sudo().browse(
                     vals.get("econnect_receive_journal_id", company.sudo().econnect_receive_journal_id.id)
                 )
-                company._econnect_apply_receive(wanted, journal)
+                try:
+                    company._econnect_apply_receive(wanted, journal)
+                except Exception:
+                    switched._econnect_undo_receive(wanted)  # all or nothing, at eConnect too
+                    raise
+                switched |= company
             vals["econnect_receive_decided"] = True
         return super().write(vals)
+
+    def _econnect_check_connection_reachable(self, connection_id):
+        """A company may only use a connection its administrator can see in their own companies: connection keys
+        of a company the user does not work in are not theirs to borrow."""
+        if self.env.su:
+            return
+        connection = self.env["econnect.connection"].browse(connection_id)
+        try:
+            connection.with_context(allowed_company_ids=self.env.user.company_ids.ids).check_access("read")
+        except AccessError:
+            raise AccessError(
+                self.env._("You may only choose an eConnect connection of a company you work in.")
+            ) from None
+
+    def _econnect_undo_receive(self, wanted):
+        """Switch receiving back at eConnect for companies switched earlier in a write that failed later."""
+        for company in self:
+            try:
+                company._econnect_apply_receive(not wanted, company.sudo().econnect_receive_journal_id)
+            except Exception as error:  # keep the first failure as the one the user reads
+                _logger.warning(
+                    "eConnect: could not switch receiving back for company %s (%s): check it in Settings",
+                    company.id, getattr(error, "kind", type(error).__name__),
+                )
 
     # ------------------------------------------------------------------------------------------
     # Helpers

@@ -105,6 +105,33 @@ class TestReceivePrompt(EconnectSimulatorMixin, HttpCase):
         self.assertTrue(self.company.econnect_receive_decided)
         self.assertFalse(self.company.econnect_receive)
 
+    def test_refusal_for_one_company_undoes_the_others_at_econnect(self):
+        """One save, two companies, eConnect refuses the second: neither receives, in Odoo nor at eConnect."""
+        other = self.env["res.company"].create({"name": "Second BV", "econnect_party_id": OTHER_PARTY})
+        self.env["account.journal"].create(
+            {"name": "Second bills", "code": "SBIL", "type": "purchase", "company_id": other.id}
+        )
+        other.sudo().write({"econnect_connection_id": self.connection.id, "econnect_state": "active"})
+        admin = self.econnect_admin(login="two_company_admin_refused")
+        admin.write({"company_ids": [(4, other.id)]})
+        Prompt = self.env["econnect.receive.prompt"].with_user(admin)
+        wizard = Prompt.browse(Prompt.action_open()["res_id"])
+        self.assertEqual(len(wizard.line_ids), 2)
+        wizard.line_ids.receive = True
+        first, second = wizard.line_ids[0].company_id, wizard.line_ids[1].company_id
+        for company in (first, second):  # the simulator outlives other tests
+            company._econnect_client().set_receiving(company._econnect_party(), False)
+        self.simulator.refuse_config_changes(second.econnect_party_id, "API403", "Receiving is not allowed here")
+        self.addCleanup(self.simulator.allow_config_changes, second.econnect_party_id)
+        with self.assertRaises(UserError) as caught:  # rolls back to a savepoint, as the request would
+            wizard.action_save()
+        self.assertIn("Receiving is not allowed here", str(caught.exception))
+        self.assertEqual(
+            self.simulator.peppol_config(first.econnect_party_id)["capabilities"]["invoices"]["state"], "off",
+            "the company switched first is switched back at eConnect",
+        )
+        self.assertFalse(first.econnect_receive)
+
     def test_session_info_flag(self):
         self.authenticate(self.admin.login, self.admin.login)
         info = self.make_jsonrpc_request("/web/session/get_session_info")

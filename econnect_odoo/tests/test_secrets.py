@@ -76,6 +76,13 @@ class TestSecrets(EconnectSimulatorMixin, TransactionCase):
         visible = self.env["econnect.connection"].with_user(user_b).search([])
         self.assertIn(other_connection, visible)
         self.assertNotIn(self.connection, visible, "company B sees nothing of company A")
+        user_b.groups_id += self.env.ref("base.group_system")  # may edit company B's settings
+        with self.assertRaisesRegex(AccessError, "connection of a company you work in"):
+            other.with_user(user_b).write({"econnect_connection_id": self.connection.id})
+        self.assertEqual(other.econnect_connection_id, other_connection, "A's keys are not B's to borrow")
+        new_keys = self.env["econnect.connection"].with_user(user_b).create({"name": "B's new keys"})
+        other.with_user(user_b).write({"econnect_connection_id": new_keys.id})
+        self.assertEqual(other.econnect_connection_id, new_keys, "B's administrator chooses B's own keys")
 
 
 @tagged("post_install", "-at_install")

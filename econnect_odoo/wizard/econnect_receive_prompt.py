@@ -53,13 +53,23 @@ class EconnectReceivePrompt(models.TransientModel):
     def action_save(self):
         """Apply every choice through the same path as the settings, and remember the decision."""
         self.ensure_one()
-        for line in self.line_ids:
+        # Companies someone else decided meanwhile are left as they are.
+        lines = self.line_ids.filtered(lambda line: not line.company_id.econnect_receive_decided)
+        for line in lines.filtered(lambda line: line.receive and not line.journal_id):
+            raise UserError(self.env._("Choose the purchase journal for %s.", line.company_id.name))
+        switched = []
+        for line in lines:
             company = line.company_id
-            if company.econnect_receive_decided:
-                continue  # someone else decided meanwhile
-            if line.receive and not line.journal_id:
-                raise UserError(self.env._("Choose the purchase journal for %s.", company.name))
-            company.econnect_set_receive(line.receive, line.journal_id if line.receive else None)
+            changes = company.sudo().econnect_receive != line.receive
+            try:
+                company.econnect_set_receive(line.receive, line.journal_id if line.receive else None)
+            except Exception:
+                # All or nothing: Odoo forgets every choice of this dialog, so eConnect must too.
+                for done, wanted in switched:
+                    done.sudo()._econnect_undo_receive(wanted)
+                raise
+            if changes:
+                switched.append((company, line.receive))
         self._save_dont_ask_again()
         return {"type": "ir.actions.act_window_close"}
 
