@@ -266,6 +266,33 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual(ubl_attachments, 1, "one UBL attachment, not one of Odoo's and one of ours")
         self.assertEqual(move.ubl_cii_xml_id.raw, document.xml)
 
+    def test_send_wizard_sends_a_fresh_ubl_not_an_older_one(self):
+        """A UBL stored earlier (e-mailed before the customer had its Peppol id) is not what leaves through
+        eConnect: the Send wizard builds it again, with the buyer's endpoint and the PDF embedded."""
+        move = self.econnect_invoice()
+        endpoint = self.customer.peppol_endpoint
+        self.customer.peppol_endpoint = False
+        old_xml, _errors = move._econnect_builder()._export_invoice(move)
+        self.customer.peppol_endpoint = endpoint
+        old = self.env["ir.attachment"].create({
+            "name": "old.xml", "raw": old_xml, "mimetype": "application/xml",
+            "res_model": "account.move", "res_id": move.id, "res_field": "ubl_cii_xml_file",
+        })
+        move.invalidate_recordset(["ubl_cii_xml_id"])
+        self.assertEqual(move.ubl_cii_xml_id, old)
+        self.assertNotIn(b"11223344", old_xml)
+
+        self.customer.with_company(self.company).invoice_sending_method = "econnect"
+        self.env["account.move.send.wizard"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({}).action_send_and_print()
+        self.assertEqual(move.econnect_state, "sent")
+        document = self.simulator.sent_document(move.econnect_uuid)
+        self.assertIn(b"<cbc:EndpointID schemeID=\"0106\">11223344</cbc:EndpointID>", document.xml)
+        self.assertIn(b"EmbeddedDocumentBinaryObject", document.xml, "the PDF is embedded in the UBL")
+        self.assertEqual(move.ubl_cii_xml_id.raw, document.xml, "the UBL kept is the one that was sent")
+        self.assertFalse(old.exists())
+
     def test_demo_environment_says_so(self):
         self.addCleanup(demo_tools.stop_in_process_simulator)
         demo_tools.in_process_simulator().pause_webhooks()
