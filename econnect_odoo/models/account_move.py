@@ -166,12 +166,15 @@ class AccountMove(models.Model):
         return {"author_id": partner.id, "email_from": email_from or False}
 
     def _econnect_schedule_error_activity(self, text):
+        """An activity for the invoice's responsible: its salesperson, else who sent it (a scheduled action runs
+        as OdooBot, whose activities nobody sees)."""
         for move in self:
+            user = move.invoice_user_id or move.econnect_queued_by_id or self.env.user
             move.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("eConnect could not deliver this invoice"),
                 note=text,
-                user_id=(move.invoice_user_id or self.env.user).id,
+                user_id=user.id,
             )
 
     @api.model

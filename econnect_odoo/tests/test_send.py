@@ -55,6 +55,22 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertTrue(move.activity_ids, "the responsible gets an activity")
         self.assertTrue(move.econnect_can_resend)
 
+    def test_delivery_error_found_by_the_scheduled_action_goes_to_who_sent_it(self):
+        """Without a salesperson on the invoice, the activity of an error found by the scheduled action (run as
+        OdooBot) goes to the user who sent the invoice, not to OdooBot."""
+        self.simulator.set_delivery_outcome(BUYER_PARTY, "error", message="Receiver refused the document")
+        self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)
+        sender = self.econnect_user(login="econnect_sender")
+        move = self.econnect_invoice(invoice_user_id=False)
+        move.with_user(sender).action_econnect_send()
+        self.assertEqual(move.econnect_state, "sent")
+        self.wait_for_outcome(move)
+        move.econnect_sent_date = "2000-01-01 00:00:00"
+        odoobot = self.env.ref("base.user_root")
+        self.env["account.move"].with_user(odoobot)._cron_econnect_poll_statuses()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertEqual(move.activity_ids.user_id, sender)
+
     def test_409_means_already_sent(self):
         move = self.econnect_invoice()
         # eConnect already has this document id (e.g. our earlier upload landed, then Odoo crashed)
