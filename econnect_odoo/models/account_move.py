@@ -643,18 +643,24 @@ class AccountMove(models.Model):
         for user, moves in self.grouped("econnect_queued_by_id").items():
             if not user:
                 continue
+            sent = moves.filtered(lambda m: m.econnect_state in ("sent", "delivered"))
+            retrying = moves.filtered(lambda m: m.econnect_state in ("queued", "retrying"))
             failed = moves.filtered(lambda m: m.econnect_state == "error")
-            done = moves - failed
-            for subset, ok in ((done, True), (failed, False)):
+            for subset, kind, title, action_name in (
+                (sent, "success", self.env._("eConnect: invoices sent"), self.env._("Sent invoices")),
+                (retrying, "warning", self.env._("eConnect: not sent yet, Odoo retries"),
+                 self.env._("Invoices to retry")),
+                (failed, "warning", self.env._("eConnect: invoices in error"), self.env._("Invoices in error")),
+            ):
                 if not subset:
                     continue
                 user.partner_id._bus_send("account_notification", {
-                    "type": "success" if ok else "warning",
-                    "title": self.env._("eConnect: invoices sent") if ok else self.env._("eConnect: invoices in error"),
+                    "type": kind,
+                    "title": title,
                     "message": self.env._("Invoices processed: %s.", len(subset)),
                     "action_button": {
                         "name": self.env._("Open"),
-                        "action_name": self.env._("Sent invoices") if ok else self.env._("Invoices in error"),
+                        "action_name": action_name,
                         "model": "account.move",
                         "res_ids": subset.ids,
                     },

@@ -1,3 +1,4 @@
+import json
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -264,6 +265,25 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertFalse(self.requests_to("/salesInvoice/send"), "nothing uploaded in the request")
         self.env["account.move"]._cron_econnect_send()
         self.assertEqual(set(moves.mapped("econnect_state")), {"sent"})
+
+    def test_background_batch_reports_when_done(self):
+        """The user who queued a background batch is told what became of it: the invoices not sent yet are not
+        reported as sent."""
+        moves = self.econnect_invoice() | self.econnect_invoice() | self.econnect_invoice()
+        with patch.object(account_move_module, "SYNC_LIMIT", 2):
+            moves.action_econnect_send()
+        self.simulator.faults.fail_next(1, status=503, path_contains="/salesInvoice/send")
+        self.env["account.move"]._cron_econnect_send()
+        retrying = moves.filtered(lambda m: m.econnect_state == "retrying")
+        self.assertEqual(len(retrying), 1)
+        notifications = [
+            json.loads(values["message"])["payload"]
+            for values in self.env.cr.precommit.data.get("bus.bus.values", [])
+            if json.loads(values["message"])["type"] == "account_notification"
+        ]
+        reported = {n["title"]: set(n["action_button"]["res_ids"]) for n in notifications}
+        self.assertEqual(reported.get("eConnect: invoices sent"), set((moves - retrying).ids))
+        self.assertEqual(reported.get("eConnect: not sent yet, Odoo retries"), set(retrying.ids))
 
     def test_send_wizard_with_econnect_sending_method(self):
         self.customer.with_company(self.company).invoice_sending_method = "econnect"
