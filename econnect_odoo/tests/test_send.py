@@ -329,6 +329,27 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual(move.ubl_cii_xml_id.raw, document.xml, "the UBL kept is the one that was sent")
         self.assertFalse(old.exists())
 
+    def test_send_wizard_batch_in_the_background(self):
+        """Odoo's batch sending: several invoices of "by eConnect" customers leave from the background job, each
+        with its PDF embedded; one that fails our checks is not sent and does not stop the others."""
+        self.customer.with_company(self.company).invoice_sending_method = "econnect"
+        no_ref = self.customer.copy({"ref": False})
+        no_ref.with_company(self.company).invoice_sending_method = "econnect"
+        good = self.econnect_invoice() | self.econnect_invoice()
+        bad = self.econnect_invoice(partner=no_ref)
+        wizard = self.env["account.move.send.batch.wizard"].with_context(
+            active_model="account.move", active_ids=(good | bad).ids
+        ).create({})
+        wizard.action_send_and_print()
+        self.assertEqual(set((good | bad).mapped("econnect_state")), {"not_sent"}, "sent in the background")
+        self.env["account.move"]._cron_account_move_send()
+        self.assertEqual(good.mapped("econnect_state"), ["sent", "sent"])
+        for move in good:
+            self.assertIn(b"EmbeddedDocumentBinaryObject", self.sent_xml(move), "the PDF is embedded in the UBL")
+        self.assertEqual(bad.econnect_state, "not_sent")
+        self.assertIn("R003", bad.message_ids[0].body, "the problem is noted on the invoice")
+        self.assertEqual(len(self.requests_to("/salesInvoice/send", method="POST")), 2)
+
     def test_demo_environment_says_so(self):
         self.addCleanup(demo_tools.stop_in_process_simulator)
         demo_tools.in_process_simulator().pause_webhooks()
