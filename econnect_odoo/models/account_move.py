@@ -337,6 +337,22 @@ class AccountMove(models.Model):
                 documents[move] = (xml, builder._export_invoice_filename(move), False)
         return documents, problems
 
+    def _econnect_add_builder_problems(self, problems):
+        """Add the errors of Odoo's builder to the invoices our checks refused, so that the user gets every
+        problem of an invoice at once (not a second refusal after fixing the first ones). The builder's own
+        messages about what our checks said already (buyer endpoint, credit note reference) are left out."""
+        refused = self.browse([move.id for move in problems]).filtered(
+            lambda m: m.state == "posted"
+            and m.move_type in ("out_invoice", "out_refund")
+            and m.econnect_state == "not_sent"
+            and m.company_id.econnect_state == "active"
+        )
+        if not refused:
+            return
+        _documents, build_problems = refused.with_context(econnect_prechecked=True)._econnect_build_documents()
+        for move, issues in build_problems.items():
+            problems[move].extend(issue for issue in issues if issue not in problems[move])
+
     def _econnect_store_documents(self, documents):
         """Keep the UBL we send as the invoice's UBL attachment (Odoo's own place for it)."""
         values = [
@@ -365,6 +381,7 @@ class AccountMove(models.Model):
         if not moves:
             raise UserError(self.env._("Select customer invoices or credit notes to send through eConnect."))
         problems = moves._econnect_precheck()
+        moves._econnect_add_builder_problems(problems)
         background = len(moves) > SYNC_LIMIT
         documents = {}
         if not background:

@@ -196,6 +196,27 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         with self.assertRaisesRegex(UserError, "Customer Reference"):
             move.action_econnect_send()
 
+    def test_every_problem_of_an_invoice_at_once(self):
+        """An invoice our checks refuse also gets the builder's errors in the same message (no second refusal
+        after fixing the first problems), without saying the same thing twice."""
+        no_ref = self.customer.copy({"ref": False})
+        move = self.econnect_invoice(partner=no_ref, partner_bank_id=False)
+        with self.assertRaises(UserError) as caught:
+            move.action_econnect_send()
+        message = caught.exception.args[0]
+        self.assertIn("Customer Reference", message)
+        self.assertIn("has no bank account to be paid on", message)
+
+        no_endpoint = self.customer.copy({"peppol_endpoint": False, "ref": False})
+        refund = self.econnect_invoice(partner=no_endpoint, move_type="out_refund")
+        with self.assertRaises(UserError) as caught:
+            refund.action_econnect_send()
+        message = caught.exception.args[0]
+        self.assertIn("no valid Peppol id", message)
+        self.assertIn("credit note must name the invoice", message)
+        self.assertNotIn("Set the Peppol endpoint", message, "said once")
+        self.assertNotIn("does not say which invoice it corrects", message, "said once")
+
     def test_credit_note_needs_its_invoice(self):
         refund = self.econnect_invoice(move_type="out_refund")
         with self.assertRaisesRegex(UserError, "credit note must name the invoice"):
