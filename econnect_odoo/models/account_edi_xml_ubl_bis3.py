@@ -246,7 +246,8 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
             constraints["nl_r_007"] = None  # same fix as above; a credit note needs no payment means
         if "nl_r_001" in constraints:
             constraints["nl_r_001"] = None
-            if is_refund and not (document.get("billing_reference_vals") or {}).get("id"):
+            prechecked = self.env.context.get("econnect_prechecked")  # our send checks said it already
+            if is_refund and not prechecked and not (document.get("billing_reference_vals") or {}).get("id"):
                 constraints["nl_r_001"] = self.env._(
                     "Credit note %(credit_note)s does not say which invoice it corrects: create it from the "
                     "invoice (Credit Note button), or enter the corrected invoice's number as its Customer "
@@ -255,7 +256,7 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
                 )
 
         constraints["econnect_fixed_tax_outside_vat_base"] = self._econnect_fixed_tax_error(invoice, vals)
-        if invoice.company_id.econnect_state != "active":
+        if invoice.company_id.econnect_state != "active" or self.env.context.get("econnect_prechecked"):
             return constraints
         customer = invoice.partner_id.commercial_partner_id
         constraints["econnect_buyer_endpoint"] = self._econnect_endpoint_error(

@@ -166,12 +166,15 @@ class AccountMove(models.Model):
         return {"author_id": partner.id, "email_from": email_from or False}
 
     def _econnect_schedule_error_activity(self, text):
+        """An activity for the invoice's responsible: its salesperson, else who sent it (a scheduled action runs
+        as OdooBot, whose activities nobody sees)."""
         for move in self:
+            user = move.invoice_user_id or move.econnect_queued_by_id or self.env.user
             move.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("eConnect could not deliver this invoice"),
                 note=text,
-                user_id=(move.invoice_user_id or self.env.user).id,
+                user_id=user.id,
             )
 
     @api.model
@@ -334,6 +337,22 @@ class AccountMove(models.Model):
                 documents[move] = (xml, builder._export_invoice_filename(move), False)
         return documents, problems
 
+    def _econnect_add_builder_problems(self, problems):
+        """Add the errors of Odoo's builder to the invoices our checks refused, so that the user gets every
+        problem of an invoice at once (not a second refusal after fixing the first ones). The builder's own
+        messages about what our checks said already (buyer endpoint, credit note reference) are left out."""
+        refused = self.browse([move.id for move in problems]).filtered(
+            lambda m: m.state == "posted"
+            and m.move_type in ("out_invoice", "out_refund")
+            and m.econnect_state == "not_sent"
+            and m.company_id.econnect_state == "active"
+        )
+        if not refused:
+            return
+        _documents, build_problems = refused.with_context(econnect_prechecked=True)._econnect_build_documents()
+        for move, issues in build_problems.items():
+            problems[move].extend(issue for issue in issues if issue not in problems[move])
+
     def _econnect_store_documents(self, documents):
         """Keep the UBL we send as the invoice's UBL attachment (Odoo's own place for it)."""
         values = [
@@ -362,6 +381,7 @@ class AccountMove(models.Model):
         if not moves:
             raise UserError(self.env._("Select customer invoices or credit notes to send through eConnect."))
         problems = moves._econnect_precheck()
+        moves._econnect_add_builder_problems(problems)
         background = len(moves) > SYNC_LIMIT
         documents = {}
         if not background:
@@ -649,18 +669,24 @@ class AccountMove(models.Model):
         for user, moves in self.grouped("econnect_queued_by_id").items():
             if not user:
                 continue
+            sent = moves.filtered(lambda m: m.econnect_state in ("sent", "delivered"))
+            retrying = moves.filtered(lambda m: m.econnect_state in ("queued", "retrying"))
             failed = moves.filtered(lambda m: m.econnect_state == "error")
-            done = moves - failed
-            for subset, ok in ((done, True), (failed, False)):
+            for subset, kind, title, action_name in (
+                (sent, "success", self.env._("eConnect: invoices sent"), self.env._("Sent invoices")),
+                (retrying, "warning", self.env._("eConnect: not sent yet, Odoo retries"),
+                 self.env._("Invoices to retry")),
+                (failed, "warning", self.env._("eConnect: invoices in error"), self.env._("Invoices in error")),
+            ):
                 if not subset:
                     continue
                 user.partner_id._bus_send("account_notification", {
-                    "type": "success" if ok else "warning",
-                    "title": self.env._("eConnect: invoices sent") if ok else self.env._("eConnect: invoices in error"),
+                    "type": kind,
+                    "title": title,
                     "message": self.env._("Invoices processed: %s.", len(subset)),
                     "action_button": {
                         "name": self.env._("Open"),
-                        "action_name": self.env._("Sent invoices") if ok else self.env._("Invoices in error"),
+                        "action_name": action_name,
                         "model": "account.move",
                         "res_ids": subset.ids,
                     },

@@ -59,6 +59,40 @@ class AccountMoveSend(models.AbstractModel):
                 }
         return alerts
 
+    def _hook_invoice_document_before_pdf_report_render(self, invoice, invoice_data):
+        # EXTENDS account_edi_ubl_cii: Odoo does not rebuild a UBL the invoice already has (e.g. one e-mailed
+        # before the customer had its Peppol id). What leaves through eConnect is built now, as the button does,
+        # so that it is current, passes the builder's checks and embeds the PDF (added after the PDF render).
+        super()._hook_invoice_document_before_pdf_report_render(invoice, invoice_data)
+        edi_format = invoice_data.get("invoice_edi_format")
+        if (
+            "econnect" not in invoice_data["sending_methods"]
+            or "ubl_cii_xml_options" in invoice_data
+            or invoice_data.get("error")
+            or not invoice.ubl_cii_xml_id
+            or edi_format not in ECONNECT_FORMATS
+            or not self._is_applicable_to_move("econnect", invoice)
+        ):
+            return
+        builder = invoice.partner_id.commercial_partner_id._get_edi_builder(edi_format)
+        xml_content, errors = builder._export_invoice(invoice)
+        if errors:
+            invoice_data["error"] = {
+                "error_title": self.env._("This invoice cannot be sent through eConnect:"),
+                "errors": sorted(errors),
+            }
+            invoice_data["error_but_continue"] = True
+            return
+        invoice_data["ubl_cii_xml_attachment_values"] = {
+            "name": builder._export_invoice_filename(invoice),
+            "raw": xml_content,
+            "mimetype": "application/xml",
+            "res_model": invoice._name,
+            "res_id": invoice.id,
+            "res_field": "ubl_cii_xml_file",
+        }
+        invoice_data["ubl_cii_xml_options"] = {"ubl_cii_format": edi_format, "builder": builder}
+
     def _call_web_service_after_invoice_pdf_render(self, invoices_data):
         super()._call_web_service_after_invoice_pdf_render(invoices_data)
         moves = self.env["account.move"]

@@ -1,3 +1,4 @@
+import json
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -54,6 +55,22 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertIn("Receiver refused the document", move.econnect_message)
         self.assertTrue(move.activity_ids, "the responsible gets an activity")
         self.assertTrue(move.econnect_can_resend)
+
+    def test_delivery_error_found_by_the_scheduled_action_goes_to_who_sent_it(self):
+        """Without a salesperson on the invoice, the activity of an error found by the scheduled action (run as
+        OdooBot) goes to the user who sent the invoice, not to OdooBot."""
+        self.simulator.set_delivery_outcome(BUYER_PARTY, "error", message="Receiver refused the document")
+        self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)
+        sender = self.econnect_user(login="econnect_sender")
+        move = self.econnect_invoice(invoice_user_id=False)
+        move.with_user(sender).action_econnect_send()
+        self.assertEqual(move.econnect_state, "sent")
+        self.wait_for_outcome(move)
+        move.econnect_sent_date = "2000-01-01 00:00:00"
+        odoobot = self.env.ref("base.user_root")
+        self.env["account.move"].with_user(odoobot)._cron_econnect_poll_statuses()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertEqual(move.activity_ids.user_id, sender)
 
     def test_409_means_already_sent(self):
         move = self.econnect_invoice()
@@ -179,6 +196,27 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         with self.assertRaisesRegex(UserError, "Customer Reference"):
             move.action_econnect_send()
 
+    def test_every_problem_of_an_invoice_at_once(self):
+        """An invoice our checks refuse also gets the builder's errors in the same message (no second refusal
+        after fixing the first problems), without saying the same thing twice."""
+        no_ref = self.customer.copy({"ref": False})
+        move = self.econnect_invoice(partner=no_ref, partner_bank_id=False)
+        with self.assertRaises(UserError) as caught:
+            move.action_econnect_send()
+        message = caught.exception.args[0]
+        self.assertIn("Customer Reference", message)
+        self.assertIn("has no bank account to be paid on", message)
+
+        no_endpoint = self.customer.copy({"peppol_endpoint": False, "ref": False})
+        refund = self.econnect_invoice(partner=no_endpoint, move_type="out_refund")
+        with self.assertRaises(UserError) as caught:
+            refund.action_econnect_send()
+        message = caught.exception.args[0]
+        self.assertIn("no valid Peppol id", message)
+        self.assertIn("credit note must name the invoice", message)
+        self.assertNotIn("Set the Peppol endpoint", message, "said once")
+        self.assertNotIn("does not say which invoice it corrects", message, "said once")
+
     def test_credit_note_needs_its_invoice(self):
         refund = self.econnect_invoice(move_type="out_refund")
         with self.assertRaisesRegex(UserError, "credit note must name the invoice"):
@@ -249,6 +287,25 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.env["account.move"]._cron_econnect_send()
         self.assertEqual(set(moves.mapped("econnect_state")), {"sent"})
 
+    def test_background_batch_reports_when_done(self):
+        """The user who queued a background batch is told what became of it: the invoices not sent yet are not
+        reported as sent."""
+        moves = self.econnect_invoice() | self.econnect_invoice() | self.econnect_invoice()
+        with patch.object(account_move_module, "SYNC_LIMIT", 2):
+            moves.action_econnect_send()
+        self.simulator.faults.fail_next(1, status=503, path_contains="/salesInvoice/send")
+        self.env["account.move"]._cron_econnect_send()
+        retrying = moves.filtered(lambda m: m.econnect_state == "retrying")
+        self.assertEqual(len(retrying), 1)
+        notifications = [
+            json.loads(values["message"])["payload"]
+            for values in self.env.cr.precommit.data.get("bus.bus.values", [])
+            if json.loads(values["message"])["type"] == "account_notification"
+        ]
+        reported = {n["title"]: set(n["action_button"]["res_ids"]) for n in notifications}
+        self.assertEqual(reported.get("eConnect: invoices sent"), set((moves - retrying).ids))
+        self.assertEqual(reported.get("eConnect: not sent yet, Odoo retries"), set(retrying.ids))
+
     def test_send_wizard_with_econnect_sending_method(self):
         self.customer.with_company(self.company).invoice_sending_method = "econnect"
         move = self.econnect_invoice()
@@ -265,6 +322,54 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         ])
         self.assertEqual(ubl_attachments, 1, "one UBL attachment, not one of Odoo's and one of ours")
         self.assertEqual(move.ubl_cii_xml_id.raw, document.xml)
+
+    def test_send_wizard_sends_a_fresh_ubl_not_an_older_one(self):
+        """A UBL stored earlier (e-mailed before the customer had its Peppol id) is not what leaves through
+        eConnect: the Send wizard builds it again, with the buyer's endpoint and the PDF embedded."""
+        move = self.econnect_invoice()
+        endpoint = self.customer.peppol_endpoint
+        self.customer.peppol_endpoint = False
+        old_xml, _errors = move._econnect_builder()._export_invoice(move)
+        self.customer.peppol_endpoint = endpoint
+        old = self.env["ir.attachment"].create({
+            "name": "old.xml", "raw": old_xml, "mimetype": "application/xml",
+            "res_model": "account.move", "res_id": move.id, "res_field": "ubl_cii_xml_file",
+        })
+        move.invalidate_recordset(["ubl_cii_xml_id"])
+        self.assertEqual(move.ubl_cii_xml_id, old)
+        self.assertNotIn(b"11223344", old_xml)
+
+        self.customer.with_company(self.company).invoice_sending_method = "econnect"
+        self.env["account.move.send.wizard"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({}).action_send_and_print()
+        self.assertEqual(move.econnect_state, "sent")
+        document = self.simulator.sent_document(move.econnect_uuid)
+        self.assertIn(b"<cbc:EndpointID schemeID=\"0106\">11223344</cbc:EndpointID>", document.xml)
+        self.assertIn(b"EmbeddedDocumentBinaryObject", document.xml, "the PDF is embedded in the UBL")
+        self.assertEqual(move.ubl_cii_xml_id.raw, document.xml, "the UBL kept is the one that was sent")
+        self.assertFalse(old.exists())
+
+    def test_send_wizard_batch_in_the_background(self):
+        """Odoo's batch sending: several invoices of "by eConnect" customers leave from the background job, each
+        with its PDF embedded; one that fails our checks is not sent and does not stop the others."""
+        self.customer.with_company(self.company).invoice_sending_method = "econnect"
+        no_ref = self.customer.copy({"ref": False})
+        no_ref.with_company(self.company).invoice_sending_method = "econnect"
+        good = self.econnect_invoice() | self.econnect_invoice()
+        bad = self.econnect_invoice(partner=no_ref)
+        wizard = self.env["account.move.send.batch.wizard"].with_context(
+            active_model="account.move", active_ids=(good | bad).ids
+        ).create({})
+        wizard.action_send_and_print()
+        self.assertEqual(set((good | bad).mapped("econnect_state")), {"not_sent"}, "sent in the background")
+        self.env["account.move"]._cron_account_move_send()
+        self.assertEqual(good.mapped("econnect_state"), ["sent", "sent"])
+        for move in good:
+            self.assertIn(b"EmbeddedDocumentBinaryObject", self.sent_xml(move), "the PDF is embedded in the UBL")
+        self.assertEqual(bad.econnect_state, "not_sent")
+        self.assertIn("R003", bad.message_ids[0].body, "the problem is noted on the invoice")
+        self.assertEqual(len(self.requests_to("/salesInvoice/send", method="POST")), 2)
 
     def test_demo_environment_says_so(self):
         self.addCleanup(demo_tools.stop_in_process_simulator)
