@@ -49,6 +49,22 @@ def _same_party(event_party, company_party):
         return False
 
 
+def _refuse_unread_body(httprequest, args):
+    """The refusal of a body too large (or of unknown length), decided on the headers alone: nothing is read.
+
+    Odoo calls it before it dispatches the request (``ir.http._pre_dispatch``): its dispatcher reads and parses
+    form-encoded bodies before any controller runs, whatever their size.
+    """
+    token = str(args.get("token") or "")
+    length = httprequest.content_length
+    if length is None:
+        # a body of unknown length could be anything: eConnect always says how long its events are
+        return _refuse(411, "length_required", token)
+    if length > MAX_BODY_BYTES:
+        return _refuse(413, "too_large", token)
+    return None
+
+
 class EconnectWebhookController(http.Controller):
     @http.route(
         "/econnect/webhook/<string:token>",
@@ -58,15 +74,13 @@ class EconnectWebhookController(http.Controller):
         csrf=False,
         save_session=False,
         readonly=False,
+        econnect_refuse_unread=_refuse_unread_body,
     )
     def econnect_webhook(self, token, **_kwargs):
         httprequest = request.httprequest
-        length = httprequest.content_length
-        if length is None:
-            # a body of unknown length could be anything: eConnect always says how long its events are
-            return _refuse(411, "length_required", token)
-        if length > MAX_BODY_BYTES:
-            return _refuse(413, "too_large", token)
+        refusal = _refuse_unread_body(httprequest, {"token": token})
+        if refusal is not None:
+            return refusal
         body = httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
         if len(body) > MAX_BODY_BYTES:
             return _refuse(413, "too_large", token)

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg2.errors
 import psycopg2.extensions
 from markupsafe import Markup
 
@@ -37,6 +38,8 @@ TIME_LIMIT_MARGIN = 60
 PULL_LOCK_KEY = 0x65436F6E6E656374
 CRON_XMLID = "econnect_odoo.ir_cron_econnect_pull"
 PING_TOPIC = "Ping"
+# the unique index of received document ids on account.move (account_move_receive.py)
+RECEIVED_DOCUMENT_INDEX = "account_move_econnect_received_document_uniq"
 
 
 class EconnectRetryLater(Exception):
@@ -484,7 +487,15 @@ class EconnectEvent(models.Model):
             ) from error
         except received_document.UnreadableDocument as error:
             root, problem = None, str(error)
-        bill = Move._econnect_create_received_bill(self, data, root, problem)
+        try:
+            bill = Move._econnect_create_received_bill(self, data, root, problem)
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != RECEIVED_DOCUMENT_INDEX:
+                raise
+            # another run made the bill at the same moment: the next attempt finds it
+            raise EconnectRetryLater(self.env._(
+                "A bill for this document was being created at the same moment by another run: tried again shortly."
+            )) from error
         stats["bills"] += 1
         self._econnect_mark_done(self.env._("Vendor bill created."), bill)
         self.env["econnect.notifier"]._econnect_notify("received", bill)

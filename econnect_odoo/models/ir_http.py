@@ -1,3 +1,5 @@
+import werkzeug.exceptions
+
 from odoo import models
 from odoo.http import request
 
@@ -6,6 +8,15 @@ SESSION_KEY = "econnect_receive_prompt_shown"
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _pre_dispatch(cls, rule, args):
+        # the webhook refuses a body too large before Odoo's dispatcher reads it (it parses forms of any size)
+        refuse = rule.endpoint.routing.get("econnect_refuse_unread")
+        refusal = refuse(request.httprequest, args) if refuse else None
+        if refusal is not None:
+            werkzeug.exceptions.abort(refusal)
+        return super()._pre_dispatch(rule, args)
 
     def session_info(self):
         info = super().session_info()

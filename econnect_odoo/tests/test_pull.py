@@ -9,6 +9,7 @@ from unittest.mock import patch
 from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from ..models.econnect_event import PULL_LOCK_KEY
 from ..psb.simulator import sample_invoice
@@ -158,6 +159,28 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertEqual(len(self.downloads(document_id)), 1, "a document already in Odoo is not downloaded again")
         self.assertEqual(set(events.mapped("state")), {"done"})
         self.assertEqual(events.move_id, self.bill_of(document_id))
+
+    def test_same_document_imported_by_two_workers_gives_one_bill(self):
+        document_id = self.receive_document(invoice())
+        self.pull()
+        bill = self.bill_of(document_id)
+        # another worker announced the same document and did not see the bill yet (not committed when it looked)
+        self.env.flush_all()
+        self.simulator.emit_event(PARTY, "InvoiceReceived", document_id=document_id, message="again")
+        self.wait_for_webhooks(2, topic="InvoiceReceived")
+        Move = self.registry["account.move"]
+        with patch.object(Move, "_econnect_find_received", lambda self, company, doc: self.browse()), \
+                mute_logger("odoo.sql_db"):
+            stats = self.pull()
+        self.assertEqual(stats["bills"], 0)
+        self.assertEqual(self.bill_of(document_id), bill, "the database refuses a second bill for the document")
+        late = self.event_of(document_id).filtered(lambda e: e.state != "done")
+        self.assertEqual((late.state, late.attempts), ("pending", 1))
+        self.assertIn("at the same moment", late.last_error)
+        self.make_due(late)
+        self.pull()
+        self.assertEqual((late.state, late.move_id), ("done", bill))
+        self.assertEqual(self.bill_of(document_id), bill)
 
     def test_receiving_off_keeps_the_event_until_it_is_on(self):
         document_id = self.receive_document(invoice())

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import json
+import socket
 import threading
+import urllib.parse
 import uuid
 
 import requests
@@ -163,6 +165,34 @@ class TestWebhookInbox(EconnectReceiveMixin, HttpCase):
         data = json.loads(event_body())
         data["message"] = "x" * (1024 * 1024)
         self.assertRefused(self.signed_post(json.dumps(data).encode()), 413)
+
+    def post_announcing(self, length, content_type, sent=b"a=1&"):
+        """POST headers announcing a ``length``-byte body, send only ``sent``, and read the answer: a server that
+        waited for the whole body would never answer (the socket times out)."""
+        self.env.flush_all()
+        url = urllib.parse.urlsplit(self.base_url())
+        token = self.company.sudo().econnect_webhook_token
+        with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+            sock.sendall(
+                f"POST /econnect/webhook/{token} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n"
+                f"{SIGNATURE_HEADER}: sha256={'0' * 64}\r\nConnection: close\r\n\r\n".encode() + sent
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+        self.env.invalidate_all()
+        return int(answer.split(b" ", 2)[1])
+
+    def test_oversized_body_is_refused_before_it_is_read(self):
+        # whatever the content type says (Odoo itself parses forms before any controller runs)
+        types = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x")
+        for content_type in types:
+            with self.subTest(content_type=content_type):
+                self.assertEqual(self.post_announcing(50 * 1024 * 1024, content_type), 413)
+        self.assertFalse(self.events(), "a refused call stores nothing")
 
     def test_unknown_token_is_refused(self):
         self.assertRefused(self.signed_post(event_body(), token="A" * 43), 404)
