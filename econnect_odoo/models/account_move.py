@@ -166,7 +166,8 @@ class AccountMove(models.Model):
         return {"author_id": partner.id, "email_from": email_from or False}
 
     def _econnect_schedule_error_activity(self, text):
-        for move in self:
+        # No "assigned to you" mail per invoice: the e-mail about a failure is the user's digest, if they want it.
+        for move in self.with_context(mail_activity_quick_update=True):
             move.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("eConnect could not deliver this invoice"),
