@@ -167,8 +167,9 @@ class AccountMove(models.Model):
 
     def _econnect_schedule_error_activity(self, text):
         """An activity for the invoice's responsible: its salesperson, else who sent it (a scheduled action runs
-        as OdooBot, whose activities nobody sees)."""
-        for move in self:
+        as OdooBot, whose activities nobody sees). No "assigned to you" mail per invoice: the e-mail about a
+        failure is the user's digest, if they want it."""
+        for move in self.with_context(mail_activity_quick_update=True):
             user = move.invoice_user_id or move.econnect_queued_by_id or self.env.user
             move.activity_schedule(
                 "mail.mail_activity_data_todo",

@@ -430,7 +430,8 @@ class AccountMove(models.Model):
             body += Markup("<p>%s</p>") % Markup("<br/>").join(detail.split("\n"))
         self.with_context(mail_notrack=True)._message_log(body=body)
         if response.status in RESPONSE_NEEDS_ACTION:
-            self.activity_schedule(
+            # no "assigned to you" mail: the e-mail about an answer is the user's digest, if they want it
+            self.with_context(mail_activity_quick_update=True).activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("The customer answered: %s", status),
                 note=Markup("<br/>").join((detail or status).split("\n")),

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import email_normalize
 
 # The preference (boolean field on res.users) that decides whether a user gets e-mails of each
 # notification kind (see econnect_notifier.NOTIFICATION_KINDS).
@@ -72,10 +73,33 @@ class ResUsers(models.Model):
             companies = user.sudo().company_ids.filtered("econnect_submission_email")
             user.econnect_submission_emails = ", ".join(companies.mapped("econnect_submission_email")) or False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("email"):
+                self.browse()._econnect_check_main_email(vals["email"])
+        return super().create(vals_list)
+
     def write(self, vals):
         if "econnect_email_ids" in vals:
             self._econnect_check_email_commands(vals["econnect_email_ids"])
+        if vals.get("email"):
+            self._econnect_check_main_email(vals["email"])
         return super().write(vals)
+
+    def _econnect_check_main_email(self, email):
+        """An address belongs to one user only: not the main address of a user while another user's additional
+        address (it would submit invoices for both)."""
+        normalized = email_normalize(email, strict=False)
+        if not normalized:
+            return
+        taken = self.env["econnect.user.email"].sudo().search(
+            [("email_normalized", "=", normalized), ("user_id", "not in", self.ids)], limit=1
+        )
+        if taken:
+            raise ValidationError(
+                self.env._("%s belongs to another user: an address can belong to one user only.", email)
+            )
 
     def _econnect_check_email_commands(self, commands):
         """Users change their addresses through their own user record, which Odoo writes as superuser:

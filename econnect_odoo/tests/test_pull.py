@@ -467,6 +467,64 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertIn("not registered", move.econnect_message)
         self.assertTrue(move.activity_ids)
 
+    def mails_to(self, user):
+        """What ``user`` was e-mailed: eConnect digests and Odoo's "activity assigned to you" notifications."""
+        digests = self.env["mail.mail"].sudo().search(
+            [("recipient_ids", "in", user.partner_id.id), ("subject", "ilike", "eConnect:")]
+        )
+        assigned = self.env["mail.message"].sudo().search([
+            ("message_type", "=", "user_notification"), ("partner_ids", "in", user.partner_id.id),
+            ("subject", "ilike", "assigned to you"),
+        ])
+        return digests, assigned
+
+    def test_many_events_of_one_pull_make_one_digest(self):
+        """Three results arrive in one pull: the responsible who opted in gets one mail, not one per invoice."""
+        alice = self.econnect_user(login="alice_digest")
+        alice.econnect_notify_sent_delivered = True
+        delivered = self.sent_invoice() | self.sent_invoice()
+        failed = self.sent_invoice(receiver="0106:44444444")  # not on the Peppol network
+        (delivered | failed).invoice_user_id = alice
+        self.wait_for_webhooks(2, topic="InvoiceSent")
+        self.wait_for_webhooks(1, topic="InvoiceSentError")
+        self.pull()
+        self.assertEqual(delivered.mapped("econnect_state"), ["delivered", "delivered"])
+        self.assertEqual(failed.econnect_state, "error")
+        self.assertTrue(failed.activity_ids.filtered(lambda a: a.user_id == alice), "the to-do is still there")
+        digests, assigned = self.mails_to(alice)
+        self.assertEqual(len(digests), 1, "one digest for the run")
+        self.assertIn("(3)", digests.subject)
+        for move in delivered | failed:
+            self.assertIn(f"res_id={move.id}", digests.body_html)
+        self.assertFalse(assigned, "no extra mail per invoice for the failure's activity")
+
+    def test_opted_out_user_gets_no_mail_about_failures(self):
+        bob = self.econnect_user(login="bob_no_mail")
+        bob.econnect_notify_sent_failed = False
+        move = self.sent_invoice(receiver="0106:44444444")
+        move.invoice_user_id = bob
+        self.wait_for_webhooks(1, topic="InvoiceSentError")
+        self.pull()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertTrue(move.activity_ids.filtered(lambda a: a.user_id == bob), "the failure is on his to-do list")
+        digests, assigned = self.mails_to(bob)
+        self.assertFalse(digests, "he turned these e-mails off")
+        self.assertFalse(assigned, "not even Odoo's activity notification")
+
+    def test_customer_answer_asking_action_mails_only_who_opted_in(self):
+        carl = self.econnect_user(login="carl_answers")
+        move = self.sent_invoice()
+        move.invoice_user_id = carl
+        self.wait_for_webhooks(1, topic="InvoiceSent")
+        self.simulator.inject_invoice_response(PARTY, move.econnect_uuid, "RE", reasons={"PRI": "Wrong price"})
+        self.wait_for_webhooks(1, topic="InvoiceResponseReceived")
+        self.pull()
+        self.assertEqual(move.econnect_response_status, "RE")
+        self.assertTrue(move.activity_ids.filtered(lambda a: a.user_id == carl))
+        digests, assigned = self.mails_to(carl)
+        self.assertFalse(digests, "answers are off by default")
+        self.assertFalse(assigned, "no per-invoice mail through the activity either")
+
     def test_retry_then_delivered(self):
         self.simulator.set_delivery_outcome(BUYER_PARTY, "retry", retries=1, then="sent")
         self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)

@@ -1,7 +1,7 @@
 import unittest
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tests.common import _find_executable
 
 from .common import OTHER_PARTY, PARTY, EconnectSimulatorMixin
@@ -36,6 +36,19 @@ class TestReceivePrompt(EconnectSimulatorMixin, HttpCase):
         self.assertTrue(self.admin.econnect_receive_prompt_disabled)
         self.assertFalse(self.admin._econnect_companies_to_ask())
         self.assertFalse(self.company.econnect_receive_decided, "later is not a decision")
+
+    def test_switched_off_in_preferences(self):
+        """The preference, set in the admin's own Preferences dialog, stops the prompt after the next login."""
+        with Form(self.admin.with_user(self.admin), view="base.view_users_form_simple_modif") as form:
+            form.econnect_receive_prompt_disabled = True
+        self.authenticate(self.admin.login, self.admin.login)
+        info = self.make_jsonrpc_request("/web/session/get_session_info")
+        self.assertFalse(info["econnect_receive_prompt"], "not asked any more")
+        self.assertFalse(self.company.econnect_receive_decided, "and nothing was decided for the company")
+        with Form(self.admin.with_user(self.admin), view="base.view_users_form_simple_modif") as form:
+            form.econnect_receive_prompt_disabled = False
+        info = self.make_jsonrpc_request("/web/session/get_session_info")
+        self.assertTrue(info["econnect_receive_prompt"], "asked again once switched back on")
 
     def test_decision_is_final_for_the_company(self):
         prompt = self.env["econnect.receive.prompt"].with_user(self.admin).action_open()

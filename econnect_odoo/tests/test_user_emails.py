@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
 
 from .users_common import COMPANY_DOMAIN, EconnectUsersMixin
 
@@ -140,6 +140,19 @@ class TestUserEmails(EconnectUsersMixin, TransactionCase):
             self.add(self.other.email)
         with self.assertRaisesRegex(ValidationError, "already your main e-mail address"):
             self.add(self.user.email.upper())
+
+    def test_main_address_cannot_take_another_users_address(self):
+        """Changing one's own e-mail in Preferences to another user's additional address is refused."""
+        self.add("shared@partner.example", user=self.other)
+        me = self.user.with_user(self.user)
+        with self.assertRaisesRegex(ValidationError, "belongs to another user"), Form(
+            me, view="base.view_users_form_simple_modif"
+        ) as form:
+            form.email = "Shared@Partner.example"
+        self.assertEqual(self.user.email, f"emma@{COMPANY_DOMAIN}")
+        with self.assertRaisesRegex(ValidationError, "belongs to another user"):
+            new_test_user(self.env, login="newcomer", email="shared@partner.example", groups="base.group_user")
+        self.other.email = "shared@partner.example"  # the owner of the additional address may
 
     def test_removal_is_immediate(self):
         address = self.add(f"emma.second@{COMPANY_DOMAIN}")
