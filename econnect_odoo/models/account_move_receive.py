@@ -312,7 +312,8 @@ class AccountMove(models.Model):
             )
         )
         responsible = self.journal_id._econnect_bill_responsible()
-        self.activity_schedule(
+        # The to-do shows on the bill and in the responsible's activities; mails about arrivals are the digest's.
+        self.with_context(mail_activity_quick_update=True).activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Check this e-invoice before posting"),
             note=Markup("<br/>").join(text.split("\n")),
