@@ -283,6 +283,34 @@ def test_invoice_response_is_never_retried(sim, client, fake_time):
     assert len(api_requests(sim, "/response")) == 2
 
 
+def test_creating_a_hook_is_never_retried(sim, fake_time):
+    # A PUT without hook id creates a new hook each time: a retry after a lost answer would leave a
+    # second hook at eConnect that nobody knows the id of (it keeps posting events, survives deactivation).
+    def slow_sleep(seconds):
+        fake_time.sleep(seconds)
+        time.sleep(1.5)  # let the slow first attempt finish on the server
+
+    hook = {"name": "h", "action": "https://odoo.example/wh/t#s", "topics": ["*"]}
+    with make_client(sim, fake_time, timeout=(2, 0.3), sleep=slow_sleep) as psb:
+        psb.fetch_token()
+        sim.faults.slow_next(1, seconds=0.8, path_contains="/hook")
+        with pytest.raises(TemporaryError):
+            psb.put_hook(OWN, hook)
+        time.sleep(1)
+        assert len(sim.hooks) == 1
+        assert len(api_requests(sim, "/hook")) == 1
+        sim.faults.fail_next(1, status=503, path_contains="/hook")
+        with pytest.raises(TemporaryError):
+            psb.put_hook(None, hook)
+        assert len(api_requests(sim, "/hook")) == 2
+        # Updating a known hook (its id given) is safe to repeat: retried, and still one hook.
+        hook_id = sim.hooks[0].id
+        sim.faults.fail_next(1, status=503, path_contains="/hook")
+        stored = psb.put_hook(OWN, dict(hook, id=hook_id, name="renamed"))
+        assert stored["id"] == hook_id
+        assert [h.name for h in sim.hooks] == ["renamed"]
+
+
 def test_invoice_response_renews_token_on_401(sim, client):
     document_id = sim.inject_incoming(OWN, XML)
     sim.faults.expire_tokens()

@@ -6,8 +6,9 @@
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
 * Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
   are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Invoice responses are never retried (eConnect does not deduplicate them); sends are,
-  because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409 means "already there").
+  total time. Invoice responses and hook creations are never retried (eConnect does not
+  deduplicate them); sends are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later
+  409 means "already there").
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -467,14 +468,19 @@ class PSBClient:
 
     def put_hook(self, party_id, hook):
         """Create or update a hook (``{"id"?, "name", "action", "topics", "isActive", ...}``);
-        ``party_id`` None means an environment hook. Returns the stored hook."""
+        ``party_id`` None means an environment hook. Returns the stored hook.
+
+        Updating a hook (``id`` given) is retried like any call that is safe to repeat; creating one
+        (no ``id``) is not: a repeat after a lost answer would leave a second hook at eConnect."""
         if not isinstance(hook, dict):
             raise ValueError("The hook must be a dict.")
         if party_id is None:
             path = contract.PATH_ENV_HOOKS
         else:
             path = contract.PATH_PARTY_HOOKS.format(party=_party(party_id).url_encoded)
-        answer = self._call("PUT", path, json_body=hook, operation="hooks", lenient=True)
+        answer = self._call(
+            "PUT", path, json_body=hook, operation="hooks", lenient=True, retry=bool(hook.get("id"))
+        )
         return answer if isinstance(answer, dict) else {}
 
     def delete_hook(self, party_id, hook_id):
