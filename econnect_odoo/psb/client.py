@@ -115,6 +115,17 @@ def parse_retry_after(value, now=None):
     return max(0.0, seconds)
 
 
+def _check_timeout(timeout):
+    """``timeout`` as given to requests: seconds > 0, or ``(connect, read)`` seconds > 0 each.
+    Anything else (None above all: no timeout at all) is a :class:`ConfigurationError`."""
+    parts = tuple(timeout) if isinstance(timeout, list | tuple) else (timeout,)
+    if len(parts) not in (1, 2) or not all(
+        isinstance(p, int | float) and not isinstance(p, bool) and p > 0 for p in parts
+    ):
+        raise ConfigurationError("The timeout must be a number of seconds above 0, or (connect, read) seconds.")
+    return parts if isinstance(timeout, list | tuple) else timeout
+
+
 def _quote(text):
     return quote(str(text), safe="")
 
@@ -219,7 +230,7 @@ class PSBClient:
         self.username = username or None
         self._password = password
         self._subscription_key = subscription_key or None
-        self.timeout = timeout
+        self.timeout = _check_timeout(timeout)
         self.max_retry_seconds = float(max_retry_seconds)
         self.max_attempts = max(1, int(max_attempts))
         self.backoff_base = float(backoff_base)
