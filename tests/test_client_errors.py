@@ -472,6 +472,32 @@ def test_error_body_fields_are_carried(stub, fake_time):
     assert "req-42" in str(error)
 
 
+def test_authentication_errors_carry_what_econnect_said(stub, fake_time):
+    # The API keeps refusing the token (also after one renewal): eConnect's code, message and request id
+    # are on the error, to quote to eConnect support.
+    stub.routes[contract.PATH_ME_PARTY] = (
+        401,
+        {"Content-Type": "application/json"},
+        b'{"message": "The user is blocked", "code": "API401", "requestId": "req-401"}',
+    )
+    with stub_client(stub, fake_time) as psb, pytest.raises(AuthenticationError) as info:
+        psb.get_my_parties()
+    assert (info.value.status, info.value.code, info.value.request_id) == (401, "API401", "req-401")
+    assert "The user is blocked" in info.value.message
+    assert "req-401" in str(info.value)
+    # The identity server's OAuth2 answer: its error code and description.
+    stub.routes[contract.TOKEN_PATH] = (
+        400,
+        {"Content-Type": "application/json"},
+        b'{"error": "invalid_grant", "error_description": "invalid_username_or_password"}',
+    )
+    with stub_client(stub, fake_time) as psb, pytest.raises(AuthenticationError) as info:
+        psb.fetch_token()
+    assert info.value.code == "invalid_grant"
+    assert "invalid_username_or_password" in info.value.message
+    assert info.value.user_message.startswith("eConnect refused the connection keys.")
+
+
 def test_api404_code_maps_to_not_found_whatever_the_status(stub, fake_time):
     stub.routes[contract.PATH_ME_PARTY] = (400, {}, b'{"code": "API404", "message": "Not on Peppol"}')
     with stub_client(stub, fake_time) as psb, pytest.raises(NotFoundError):

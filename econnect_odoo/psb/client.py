@@ -761,6 +761,8 @@ class PSBClient:
         oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
         if not auth and oauth_error:
             code = code or oauth_error
+            text = text or body.get("error_description")
+        said = f" eConnect said: {str(text)[:_MAX_MESSAGE]}" if text else ""
         text = str(text)[:_MAX_MESSAGE] if text else f"eConnect answered HTTP {status} ({operation or 'call'})."
         info = {
             "status": status,
@@ -774,11 +776,11 @@ class PSBClient:
             return TemporaryError(text, retry_after=retry_after, **info)
         refused = status in (401, 403) or (status == 400 and oauth_error in contract.TOKEN_AUTH_ERRORS)
         if not auth and refused:  # the token endpoint
-            return AuthenticationError("eConnect refused the connection keys.", **info)
+            return AuthenticationError("eConnect refused the connection keys." + said, **info)
         if not auth and (status in (404, 405) or 300 <= status < 400):
             return ConfigurationError(f"The identity URL has no token endpoint (HTTP {status}).", **info)
         if status == 401:
-            return AuthenticationError("eConnect refused the access token, also after renewing it.", **info)
+            return AuthenticationError("eConnect refused the access token, also after renewing it." + said, **info)
         if status == 402:
             return ForbiddenError(text, kind="payment_required", **info)
         if status == 403 or code == contract.ERROR_CODE_FORBIDDEN:
