@@ -493,6 +493,16 @@ def test_missing_credentials_are_configuration_errors():
         PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s", username="u")
 
 
+@pytest.mark.parametrize("timeout", [None, 0, -1, (5, None), (None, 30), (5, 0), "30", (1, 2, 3), True])
+def test_every_call_has_a_timeout(timeout):
+    # Without a timeout a silent eConnect would hang a worker forever: refuse such a client outright.
+    with pytest.raises(ConfigurationError):
+        PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s", timeout=timeout)
+    for good in (10, 2.5, (3, 30), [3, 30]):
+        with PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s", timeout=good) as psb:
+            assert psb.timeout == (tuple(good) if isinstance(good, list) else good)
+
+
 def test_session_pool_and_tls_verification():
     with PSBClient("https://psb.econnect.eu", "https://identity.econnect.eu", "c", "s") as psb:
         adapter = psb.session.get_adapter("https://psb.econnect.eu/")

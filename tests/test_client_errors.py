@@ -283,6 +283,34 @@ def test_invoice_response_is_never_retried(sim, client, fake_time):
     assert len(api_requests(sim, "/response")) == 2
 
 
+def test_creating_a_hook_is_never_retried(sim, fake_time):
+    # A PUT without hook id creates a new hook each time: a retry after a lost answer would leave a
+    # second hook at eConnect that nobody knows the id of (it keeps posting events, survives deactivation).
+    def slow_sleep(seconds):
+        fake_time.sleep(seconds)
+        time.sleep(1.5)  # let the slow first attempt finish on the server
+
+    hook = {"name": "h", "action": "https://odoo.example/wh/t#s", "topics": ["*"]}
+    with make_client(sim, fake_time, timeout=(2, 0.3), sleep=slow_sleep) as psb:
+        psb.fetch_token()
+        sim.faults.slow_next(1, seconds=0.8, path_contains="/hook")
+        with pytest.raises(TemporaryError):
+            psb.put_hook(OWN, hook)
+        time.sleep(1)
+        assert len(sim.hooks) == 1
+        assert len(api_requests(sim, "/hook")) == 1
+        sim.faults.fail_next(1, status=503, path_contains="/hook")
+        with pytest.raises(TemporaryError):
+            psb.put_hook(None, hook)
+        assert len(api_requests(sim, "/hook")) == 2
+        # Updating a known hook (its id given) is safe to repeat: retried, and still one hook.
+        hook_id = sim.hooks[0].id
+        sim.faults.fail_next(1, status=503, path_contains="/hook")
+        stored = psb.put_hook(OWN, dict(hook, id=hook_id, name="renamed"))
+        assert stored["id"] == hook_id
+        assert [h.name for h in sim.hooks] == ["renamed"]
+
+
 def test_invoice_response_renews_token_on_401(sim, client):
     document_id = sim.inject_incoming(OWN, XML)
     sim.faults.expire_tokens()
@@ -442,6 +470,32 @@ def test_error_body_fields_are_carried(stub, fake_time):
     )
     assert error.message == "Party not authorised"
     assert "req-42" in str(error)
+
+
+def test_authentication_errors_carry_what_econnect_said(stub, fake_time):
+    # The API keeps refusing the token (also after one renewal): eConnect's code, message and request id
+    # are on the error, to quote to eConnect support.
+    stub.routes[contract.PATH_ME_PARTY] = (
+        401,
+        {"Content-Type": "application/json"},
+        b'{"message": "The user is blocked", "code": "API401", "requestId": "req-401"}',
+    )
+    with stub_client(stub, fake_time) as psb, pytest.raises(AuthenticationError) as info:
+        psb.get_my_parties()
+    assert (info.value.status, info.value.code, info.value.request_id) == (401, "API401", "req-401")
+    assert "The user is blocked" in info.value.message
+    assert "req-401" in str(info.value)
+    # The identity server's OAuth2 answer: its error code and description.
+    stub.routes[contract.TOKEN_PATH] = (
+        400,
+        {"Content-Type": "application/json"},
+        b'{"error": "invalid_grant", "error_description": "invalid_username_or_password"}',
+    )
+    with stub_client(stub, fake_time) as psb, pytest.raises(AuthenticationError) as info:
+        psb.fetch_token()
+    assert info.value.code == "invalid_grant"
+    assert "invalid_username_or_password" in info.value.message
+    assert info.value.user_message.startswith("eConnect refused the connection keys.")
 
 
 def test_api404_code_maps_to_not_found_whatever_the_status(stub, fake_time):

@@ -6,8 +6,9 @@
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
 * Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
   are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Invoice responses are never retried (eConnect does not deduplicate them); sends are,
-  because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409 means "already there").
+  total time. Invoice responses and hook creations are never retried (eConnect does not
+  deduplicate them); sends are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later
+  409 means "already there").
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -114,6 +115,17 @@ def parse_retry_after(value, now=None):
     return max(0.0, seconds)
 
 
+def _check_timeout(timeout):
+    """``timeout`` as given to requests: seconds > 0, or ``(connect, read)`` seconds > 0 each.
+    Anything else (None above all: no timeout at all) is a :class:`ConfigurationError`."""
+    parts = tuple(timeout) if isinstance(timeout, list | tuple) else (timeout,)
+    if len(parts) not in (1, 2) or not all(
+        isinstance(p, int | float) and not isinstance(p, bool) and p > 0 for p in parts
+    ):
+        raise ConfigurationError("The timeout must be a number of seconds above 0, or (connect, read) seconds.")
+    return parts if isinstance(timeout, list | tuple) else timeout
+
+
 def _quote(text):
     return quote(str(text), safe="")
 
@@ -218,7 +230,7 @@ class PSBClient:
         self.username = username or None
         self._password = password
         self._subscription_key = subscription_key or None
-        self.timeout = timeout
+        self.timeout = _check_timeout(timeout)
         self.max_retry_seconds = float(max_retry_seconds)
         self.max_attempts = max(1, int(max_attempts))
         self.backoff_base = float(backoff_base)
@@ -467,14 +479,19 @@ class PSBClient:
 
     def put_hook(self, party_id, hook):
         """Create or update a hook (``{"id"?, "name", "action", "topics", "isActive", ...}``);
-        ``party_id`` None means an environment hook. Returns the stored hook."""
+        ``party_id`` None means an environment hook. Returns the stored hook.
+
+        Updating a hook (``id`` given) is retried like any call that is safe to repeat; creating one
+        (no ``id``) is not: a repeat after a lost answer would leave a second hook at eConnect."""
         if not isinstance(hook, dict):
             raise ValueError("The hook must be a dict.")
         if party_id is None:
             path = contract.PATH_ENV_HOOKS
         else:
             path = contract.PATH_PARTY_HOOKS.format(party=_party(party_id).url_encoded)
-        answer = self._call("PUT", path, json_body=hook, operation="hooks", lenient=True)
+        answer = self._call(
+            "PUT", path, json_body=hook, operation="hooks", lenient=True, retry=bool(hook.get("id"))
+        )
         return answer if isinstance(answer, dict) else {}
 
     def delete_hook(self, party_id, hook_id):
@@ -744,6 +761,8 @@ class PSBClient:
         oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
         if not auth and oauth_error:
             code = code or oauth_error
+            text = text or body.get("error_description")
+        said = f" eConnect said: {str(text)[:_MAX_MESSAGE]}" if text else ""
         text = str(text)[:_MAX_MESSAGE] if text else f"eConnect answered HTTP {status} ({operation or 'call'})."
         info = {
             "status": status,
@@ -757,11 +776,11 @@ class PSBClient:
             return TemporaryError(text, retry_after=retry_after, **info)
         refused = status in (401, 403) or (status == 400 and oauth_error in contract.TOKEN_AUTH_ERRORS)
         if not auth and refused:  # the token endpoint
-            return AuthenticationError("eConnect refused the connection keys.", **info)
+            return AuthenticationError("eConnect refused the connection keys." + said, **info)
         if not auth and (status in (404, 405) or 300 <= status < 400):
             return ConfigurationError(f"The identity URL has no token endpoint (HTTP {status}).", **info)
         if status == 401:
-            return AuthenticationError("eConnect refused the access token, also after renewing it.", **info)
+            return AuthenticationError("eConnect refused the access token, also after renewing it." + said, **info)
         if status == 402:
             return ForbiddenError(text, kind="payment_required", **info)
         if status == 403 or code == contract.ERROR_CODE_FORBIDDEN:
