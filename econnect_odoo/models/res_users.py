@@ -83,9 +83,7 @@ class ResUsers(models.Model):
     def write(self, vals):
         if "econnect_email_ids" in vals:
             self._econnect_check_email_commands(vals["econnect_email_ids"])
-        if vals.get("email"):
-            self._econnect_check_main_email(vals["email"])
-        return super().write(vals)
+        return super().write(vals)  # a new e-mail is checked where it is stored: res_partner_user_email.py
 
     def _econnect_check_main_email(self, email):
         """An address belongs to one user only: not the main address of a user while another user's additional

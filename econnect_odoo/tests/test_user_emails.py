@@ -145,13 +145,16 @@ class TestUserEmails(EconnectUsersMixin, TransactionCase):
         """Changing one's own e-mail in Preferences to another user's additional address is refused."""
         self.add("shared@partner.example", user=self.other)
         me = self.user.with_user(self.user)
-        with self.assertRaisesRegex(ValidationError, "belongs to another user"), Form(
+        with self.assertRaises(ValidationError) as caught, Form(  # a savepoint, rolled back as the request would
             me, view="base.view_users_form_simple_modif"
         ) as form:
             form.email = "Shared@Partner.example"
+        self.assertIn("belongs to another user", str(caught.exception))
         self.assertEqual(self.user.email, f"emma@{COMPANY_DOMAIN}")
         with self.assertRaisesRegex(ValidationError, "belongs to another user"):
             new_test_user(self.env, login="newcomer", email="shared@partner.example", groups="base.group_user")
+        with self.assertRaisesRegex(ValidationError, "belongs to another user"):
+            self.user.partner_id.email = "shared@partner.example"  # on the contact form, the same rule
         self.other.email = "shared@partner.example"  # the owner of the additional address may
 
     def test_removal_is_immediate(self):
