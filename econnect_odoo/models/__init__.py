@@ -8,7 +8,6 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import res_users
-from . import res_partner_user_email
 from . import account_edi_xml_ubl_bis3
 from . import account_tax
 from . import econnect_notification

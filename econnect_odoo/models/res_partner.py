@@ -67,6 +67,15 @@ class ResPartner(models.Model):
     )
     econnect_lookup_party = fields.Char(string="Found as", copy=False, readonly=True)
 
+    def write(self, vals):
+        # A user's main e-mail lives on their contact: changed here (contact form, import), it obeys the rule of
+        # the user form: it may not be another user's additional address (see res_users.py).
+        if vals.get("email"):
+            users = self.sudo().user_ids
+            if users:
+                users._econnect_check_main_email(vals["email"])
+        return super().write(vals)
+
     @api.depends("peppol_endpoint", "country_code", "company_registry", "vat")
     def _compute_econnect_endpoint_proposal(self):
         for partner in self:

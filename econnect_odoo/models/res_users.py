@@ -83,7 +83,7 @@ class ResUsers(models.Model):
     def write(self, vals):
         if "econnect_email_ids" in vals:
             self._econnect_check_email_commands(vals["econnect_email_ids"])
-        return super().write(vals)  # a new e-mail is checked where it is stored: res_partner_user_email.py
+        return super().write(vals)  # a new e-mail is checked where it is stored: res_partner.py
 
     def _econnect_check_main_email(self, email):
         """An address belongs to one user only: not the main address of a user while another user's additional
