@@ -10,7 +10,7 @@ from psb_support import BUYER, OWN, PERMISSIONS, FakeTime, invoice_xml
 
 from psb import contract
 from psb.client import PSBClient, validate_base_url
-from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError
+from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError, TemporaryError
 from psb.party import PartyId
 from psb.simulator import PSBSimulator
 
@@ -527,3 +527,19 @@ def test_json_of_logged_request_helper_is_sane(sim, client):
     # guard for the helpers above: the simulator logs bodies as bytes
     client.query_recipient_party(OWN, [BUYER])
     assert json.loads(api_requests(sim)[-1].body) == ["NL:KVK:87654321"]
+
+
+def test_proxies_of_the_environment_are_honoured(sim, fake_time, monkeypatch):
+    """HTTP(S)_PROXY and NO_PROXY work as with any requests-based tool (read once, when the client is made)."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nobody listens there
+    with (
+        PSBClient(sim.api_url, sim.identity_url, "cid", "csecret", clock=fake_time.clock, max_attempts=1) as psb,
+        pytest.raises(TemporaryError),
+    ):
+        psb.fetch_token()
+    assert not token_requests(sim), "the call went to the proxy, not straight to eConnect"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with PSBClient(sim.api_url, sim.identity_url, "cid", "csecret", clock=fake_time.clock) as psb:
+        assert psb.fetch_token()

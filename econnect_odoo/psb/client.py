@@ -15,6 +15,7 @@
 import email.utils
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -146,6 +147,15 @@ def _party(party_id):
     return PartyId.parse(party_id, validate=False)
 
 
+def _environment_settings(base_url):
+    """What ``requests`` would take from the environment for calls to ``base_url``: the proxies (``HTTPS_PROXY``,
+    ``NO_PROXY``, ...) and a CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``); TLS verification stays on."""
+    return {
+        "proxies": requests.utils.get_environ_proxies(base_url),
+        "verify": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True,
+    }
+
+
 class _BearerAuth(requests.auth.AuthBase):
     """Sets the bearer token; as an ``auth`` object it also stops requests from using ~/.netrc."""
 
@@ -247,6 +257,12 @@ class PSBClient:
             session.mount("http://", adapter)
         session.verify = True
         self.session = session
+        # Proxy and CA-bundle variables of the environment, read once per host rather than on every call
+        # (requests scans the whole environment twice per request otherwise); a given session keeps its own ways.
+        self._environment = {}
+        if self._own_session:
+            session.trust_env = False
+            self._environment = {base: _environment_settings(base) for base in (self.api_url, self.identity_url)}
         self._token_lock = threading.Lock()
         self._token = None
         self._token_expires_at = 0.0
@@ -576,6 +592,7 @@ class PSBClient:
                 outcome = self._attempt(
                     method,
                     url,
+                    base or self.api_url,
                     path,
                     params=params,
                     json_body=json_body,
@@ -625,7 +642,9 @@ class PSBClient:
                 )
                 self._sleep(delay)
 
-    def _attempt(self, method, url, path, *, params, json_body, data, files, headers, token, attempt, max_bytes):
+    def _attempt(
+        self, method, url, base, path, *, params, json_body, data, files, headers, token, attempt, max_bytes
+    ):
         """One HTTP exchange; requests exceptions become TemporaryError / TLSError."""
         started = time.monotonic()
         kwargs = {
@@ -636,6 +655,7 @@ class PSBClient:
             "allow_redirects": False,
             "auth": _BearerAuth(token),
             "stream": max_bytes is not None,
+            **self._environment.get(base, {}),
         }
         if json_body is not None:
             kwargs["data"] = json.dumps(json_body).encode("utf-8")
