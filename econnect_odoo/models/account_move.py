@@ -20,6 +20,9 @@ _logger = logging.getLogger(__name__)
 
 # More invoices than this at once are sent in the background by the scheduled action.
 SYNC_LIMIT = 50
+# Up to this many invoices at once, every UBL is built (and kept) while the user waits, so that the batch report
+# lists the errors of Odoo's builder too; beyond it the scheduled action builds them and reports when done.
+BUILD_CHECK_LIMIT = 1000
 # A queued invoice whose sender vanished (worker killed mid-upload) is picked up by the scheduled
 # action after this delay, and uploaded again with the same document id (eConnect answers 409 if the
 # first upload had landed).
@@ -383,9 +386,8 @@ class AccountMove(models.Model):
             raise UserError(self.env._("Select customer invoices or credit notes to send through eConnect."))
         problems = moves._econnect_precheck()
         moves._econnect_add_builder_problems(problems)
-        background = len(moves) > SYNC_LIMIT
-        documents = {}
-        if not background:
+        documents = None
+        if len(moves) <= BUILD_CHECK_LIMIT:
             ready = moves.filtered(lambda m: m not in problems)
             documents, build_problems = ready._econnect_build_documents()
             problems.update(build_problems)
@@ -413,7 +415,7 @@ class AccountMove(models.Model):
     def _econnect_send_checked(self, documents=None):
         """Send checked invoices: now when few (documents given), else in the background."""
         if documents is None or len(self) > SYNC_LIMIT:
-            self._econnect_claim(background=True)
+            self._econnect_claim(documents=documents, background=True)  # the UBL built here, kept for the upload
             self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
             return self._econnect_notification(
                 self.env._("Sending in the background"),
@@ -452,13 +454,17 @@ class AccountMove(models.Model):
                 "econnect_next_attempt": now if background else now + IN_FLIGHT_GRACE,
             }
             move._econnect_write(values)
+        if background and not documents:
+            # Built by the scheduled action: not from a UBL made earlier (for e-mail, before the Peppol id was set).
+            self.ubl_cii_xml_id.sudo().unlink()
+            self.invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
         documents = self._econnect_store_documents(documents or {})
         if background:
             self._message_log_batch(
                 bodies={m.id: self.env._("Queued for eConnect (document id %s).", m.econnect_uuid) for m in self},
                 **self._econnect_author(),
             )
-        plan = self._econnect_upload_plan(documents) if documents else None
+        plan = self._econnect_upload_plan(documents) if documents and not background else None
         self._econnect_commit()
         return plan
 

@@ -287,6 +287,30 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.env["account.move"]._cron_econnect_send()
         self.assertEqual(set(moves.mapped("econnect_state")), {"sent"})
 
+    def test_large_batch_lists_the_builders_errors_before_queuing(self):
+        """A batch too large to upload while the user waits is still checked whole, Odoo's builder included: the
+        report lists the invoice the builder refuses, nothing is queued before the user decides, and the UBL built
+        for the check is the one the scheduled action uploads."""
+        good = self.econnect_invoice() | self.econnect_invoice()
+        no_bank = self.econnect_invoice(partner_bank_id=False)
+        with patch.object(account_move_module, "SYNC_LIMIT", 1):
+            action = (good | no_bank).action_econnect_send()
+            self.assertEqual(action["res_model"], "econnect.send.report")
+            report = self.env["econnect.send.report"].browse(action["res_id"])
+            self.assertEqual(report.line_ids.move_id, no_bank)
+            self.assertIn("has no bank account to be paid on", report.line_ids.problems)
+            self.assertEqual(set((good | no_bank).mapped("econnect_state")), {"not_sent"})
+            report.action_send_ready()
+        self.assertEqual(set(good.mapped("econnect_state")), {"queued"})
+        built = {move: move.ubl_cii_xml_id for move in good}
+        self.assertTrue(all(built.values()), "the UBL built for the check is kept for the upload")
+        self.env["account.move"]._cron_econnect_send()
+        self.assertEqual(set(good.mapped("econnect_state")), {"sent"})
+        for move in good:
+            self.assertEqual(move.ubl_cii_xml_id, built[move], "uploaded as built, not built twice")
+            self.assertEqual(self.sent_xml(move), built[move].raw)
+        self.assertEqual(no_bank.econnect_state, "not_sent")
+
     def test_background_batch_reports_when_done(self):
         """The user who queued a background batch is told what became of it: the invoices not sent yet are not
         reported as sent."""
