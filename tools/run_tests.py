@@ -6,8 +6,9 @@
 3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
    variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
    tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
-   runs the coexistence tests, then uninstalls it; installs and uninstalls it
-   again in a database *without* demo data. Any failed test, ERROR/CRITICAL line or WARNING line fails.
+   runs the coexistence tests, then uninstalls it; installs it again in a database *without* demo data, runs
+   ``econnect_rotate_key`` there for real (secrets written under an old master key, read back with the new
+   one alone), and uninstalls it. Any failed test, ERROR/CRITICAL line or WARNING line fails.
    When Odoo is missing it prints ``SKIPPED: Odoo not installed``.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
@@ -89,6 +90,7 @@ class OdooRun:
         self.errors = []
         self.warnings = []
         self.tests = None
+        self.lines = []
 
     def __call__(self, stdin=None):
         banner(self.label)
@@ -104,6 +106,7 @@ class OdooRun:
         current = None
         for line in proc.stdout:
             sys.stdout.write(line)
+            self.lines.append(line)
             match = LOG_LINE.match(line)
             if match:
                 current = match.group(1)
@@ -151,6 +154,55 @@ env.cr.execute("SELECT count(*) FROM res_partner WHERE invoice_sending_method::t
 assert not env.cr.fetchone()[0], 'partners still send by eConnect after uninstall'
 print('econnect_odoo uninstalled cleanly')
 """
+
+
+ROTATION_SETUP_SCRIPT = """
+connection = env['econnect.connection'].create({
+    'name': 'Rotation check', 'environment': 'acceptance', 'client_id': 'rotation',
+    'client_secret': 'rotation-secret', 'password': 'rotation-password', 'username': 'rotation',
+})
+env.cr.commit()
+print('ROTATION_BEFORE', connection.id, connection.client_secret_encrypted)
+"""
+
+ROTATION_CHECK_SCRIPT = """
+connection = env['econnect.connection'].search([('name', '=', 'Rotation check')])
+assert connection._econnect_secret('client_secret') == 'rotation-secret', 'client secret lost in the rotation'
+assert connection._econnect_secret('password') == 'rotation-password', 'password lost in the rotation'
+env.cr.execute("SELECT client_secret_encrypted FROM econnect_connection WHERE id = %s", [connection.id])
+assert env.cr.fetchone()[0] not in (None, OLD_TOKEN), 'the secret was not re-encrypted'
+connection.unlink()
+env.cr.commit()
+print('econnect_rotate_key re-encrypted the secrets: readable with the new key alone')
+"""
+
+
+def rotation_runs(common, db, env):
+    """``odoo-bin econnect_rotate_key`` for real: secrets written under an old master key, rotated with
+    ``NEW,OLD``, then read back with the new key alone."""
+    runs = []
+    old_env = dict(env, ECONNECT_MASTER_KEY="econnect-ci-old-key")
+    setup = OdooRun(
+        "Odoo: secrets written under an old master key",
+        ["shell", *common, "-d", db, "--no-http", "--log-level=warn"], old_env,
+    )
+    runs.append(setup(stdin=ROTATION_SETUP_SCRIPT))
+    before = next((line.split()[2] for line in setup.lines if line.startswith("ROTATION_BEFORE")), None)
+    if before is None:
+        setup.errors.append("the rotation check could not write its secrets")
+        return runs
+    runs.append(OdooRun(
+        "Odoo: econnect_rotate_key with the master keys NEW,OLD",
+        # Odoo finds the commands of addons only with --addons-path= given first, before the command's name.
+        [common[0], "econnect_rotate_key", *common, "-d", db, "--log-level=info"],
+        dict(env, ECONNECT_MASTER_KEY="econnect-ci-new-key,econnect-ci-old-key"),
+    )())
+    runs.append(OdooRun(
+        "Odoo: the secrets read with the new master key alone",
+        ["shell", *common, "-d", db, "--no-http", "--log-level=warn"],
+        dict(env, ECONNECT_MASTER_KEY="econnect-ci-new-key"),
+    )(stdin=f"OLD_TOKEN = {before!r}\n" + ROTATION_CHECK_SCRIPT))
+    return runs
 
 
 def odoo_suite(opts):
@@ -215,6 +267,7 @@ def odoo_suite(opts):
                  "--no-http"],
                 env,
             )())
+            runs.extend(rotation_runs(common, db2, env))
             if not opts.no_uninstall:
                 runs.append(OdooRun(
                     "Odoo: uninstall econnect_odoo (database without demo data)",

@@ -1,4 +1,5 @@
-"""``odoo econnect_rotate_key -d <db>``: re-encrypt every eConnect secret with the newest master key.
+"""``odoo-bin --addons-path=<path> econnect_rotate_key -c <conf> -d <db>``: re-encrypt every eConnect secret with the
+newest master key (the ``--addons-path=`` option first: Odoo only finds the commands of addons that way).
 
 Rotation: set the master key option (or variable) to ``NEW,OLD`` (the first key encrypts, all keys
 decrypt), run this command for every database, then remove ``OLD``.

@@ -10,7 +10,7 @@ alone reveals nothing. Where the key comes from, first match wins:
 
 A key is either a Fernet key (``Fernet.generate_key()``) or any passphrase of 16+ characters (stretched
 with HKDF-SHA256). Several keys may be given, comma-separated: the first encrypts, all of them decrypt.
-That is how a key is rotated: put the new key first, run ``odoo-bin econnect_rotate_key -d <db>``
+That is how a key is rotated: put the new key first, run ``odoo-bin --addons-path=<path> econnect_rotate_key -d <db>``
 (which re-encrypts every secret with it), then drop the old one.
 """
 
