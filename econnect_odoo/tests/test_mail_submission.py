@@ -166,6 +166,23 @@ class TestMailSubmission(EconnectUsersMixin, EconnectSimulatorMixin, MailCase, T
         self.assertEqual(bills.invoice_line_ids.mapped("name"), ["Printer paper"])
         self.assertEqual(bills.amount_untaxed, 100.0)
 
+    def test_broken_or_hostile_xml_is_kept_not_lost(self):
+        """A broken XML, or one with an external entity, from a trusted sender still becomes a draft bill with the
+        file attached (nothing is dropped) and nothing of the entity's target is read."""
+        broken = b"<Invoice><cbc:ID>unclosed"
+        hostile = (
+            b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>&secret;</ID></Invoice>'
+        )
+        for name, content in (("broken.xml", broken), ("hostile.xml", hostile)):
+            bills = self.submit(self.user.email, attachments=[(name, content, "application", "xml")])
+            self.assertEqual(len(bills), 1, name)
+            self.assertEqual(bills.state, "draft")
+            self.assertIn(name, bills.attachment_ids.mapped("name"))
+            values = bills.read(["ref", "name", "narration", "payment_reference"])[0].values()
+            text = " ".join(str(value) for value in values)
+            self.assertNotIn("root:", text, "the entity's target was never read")
+
     def test_two_pdfs_two_bills_both_noted(self):
         bills = self.submit(self.user.email, attachments=[
             ("first.pdf", make_pdf("first"), "application", "pdf"),
