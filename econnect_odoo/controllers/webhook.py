@@ -4,9 +4,9 @@ It verifies the call, stores the event and triggers the pull; nothing else (no d
 so it answers at once. Refused calls get a 4xx and store nothing:
 
 =====  =====================================================================================
-411    no Content-Length
-413    body larger than 1 MB
-404    no company has this token
+411    a form (url-encoded or multipart) without Content-Length: Odoo would read it whole before any check
+404    no company has this token (checked before the body is read)
+413    body larger than 1 MB (refused on Content-Length before reading; a chunked body after, known token only)
 401    ``X-EConnect-Signature`` missing or not the HMAC-SHA256 of the raw body with the company's secret
 400    not an event (JSON object with a topic), or ``sentOn`` missing or more than 5 minutes off
 403    the event's ``partyId`` is not the company's party id
@@ -29,6 +29,8 @@ from ..tools import crypto
 _logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Bodies Odoo's dispatcher reads and parses whole before any controller runs.
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
@@ -50,19 +52,27 @@ def _same_party(event_party, company_party):
 
 
 def _refuse_unread_body(httprequest, args):
-    """The refusal of a body too large (or of unknown length), decided on the headers alone: nothing is read.
+    """The refusal of a body too large (or of a form of unknown length), decided on the headers alone: nothing is
+    read.
 
     Odoo calls it before it dispatches the request (``ir.http._pre_dispatch``): its dispatcher reads and parses
     form-encoded bodies before any controller runs, whatever their size.
     """
     token = str(args.get("token") or "")
     length = httprequest.content_length
-    if length is None:
-        # a body of unknown length could be anything: eConnect always says how long its events are
-        return _refuse(411, "length_required", token)
-    if length > MAX_BODY_BYTES:
+    if length is not None and length > MAX_BODY_BYTES:
         return _refuse(413, "too_large", token)
+    if length is None and httprequest.mimetype in _FORM_TYPES:
+        # A form of unknown length (chunked): Odoo would read all of it. Events are JSON, so whether eConnect
+        # sends a Content-Length or not (its documentation does not say), an event is never refused here.
+        return _refuse(411, "length_required", token)
     return None
+
+
+def _read_body(httprequest):
+    """The raw body. Known lengths were checked on the headers; a chunked body announces none, so it is read only
+    for a known token (a caller who knows the company's webhook URL) and refused when over the limit."""
+    return httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
 
 
 class EconnectWebhookController(http.Controller):
@@ -81,16 +91,15 @@ class EconnectWebhookController(http.Controller):
         refusal = _refuse_unread_body(httprequest, {"token": token})
         if refusal is not None:
             return refusal
-        body = httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
-        if len(body) > MAX_BODY_BYTES:
-            return _refuse(413, "too_large", token)
         if not _TOKEN_RE.fullmatch(token or ""):
             return _refuse(404, "unknown_token", token or "")
-
         Event = request.env["econnect.event"].sudo()
         target = Event._econnect_webhook_target(token)
         if target is None or not hmac.compare_digest(target[1].encode(), token.encode()):
             return _refuse(404, "unknown_token", token)
+        body = _read_body(httprequest)
+        if len(body) > MAX_BODY_BYTES:
+            return _refuse(413, "too_large", token)
         company, _token, encrypted_secret, party_id = target
         try:
             secret = crypto.decrypt(encrypted_secret)

@@ -194,6 +194,34 @@ class TestWebhookInbox(EconnectReceiveMixin, HttpCase):
                 self.assertEqual(self.post_announcing(50 * 1024 * 1024, content_type), 413)
         self.assertFalse(self.events(), "a refused call stores nothing")
 
+    def chunked_post(self, body, content_type="application/json"):
+        """POST ``body`` signed, in chunked transfer encoding (no Content-Length), as some HTTP clients send."""
+        token = self.company.sudo().econnect_webhook_token
+        headers = {
+            "Content-Type": content_type,
+            SIGNATURE_HEADER: sign_body(self.company._econnect_webhook_secret(), body),
+        }
+        self.env.flush_all()
+        response = self.url_open(
+            f"/econnect/webhook/{token}", data=(body[i:i + 4096] for i in range(0, len(body), 4096)), headers=headers
+        )
+        self.env.invalidate_all()
+        return response
+
+    def test_chunked_event_is_accepted_and_a_chunked_giant_refused(self):
+        """eConnect's documentation does not say whether events come with a Content-Length: a chunked event is
+        stored like any other; a chunked body over 1 MB is refused and stores nothing."""
+        response = self.chunked_post(event_body())
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(len(self.events()), 1)
+        data = json.loads(event_body(document_id=str(uuid.uuid4())))
+        data["message"] = "x" * (2 * 1024 * 1024)
+        response = self.chunked_post(json.dumps(data).encode())
+        self.assertEqual(response.status_code, 413, response.text)
+        self.assertEqual(len(self.events()), 1, "a refused call stores nothing")
+        response = self.chunked_post(b"a=1&b=2", content_type="application/x-www-form-urlencoded")
+        self.assertEqual(response.status_code, 411, response.text)
+
     def test_unknown_token_is_refused(self):
         self.assertRefused(self.signed_post(event_body(), token="A" * 43), 404)
         self.assertRefused(self.signed_post(event_body(), token="bad token!"), 404)
