@@ -170,17 +170,14 @@ class ResCompany(models.Model):
             self._econnect_check_connection_reachable(vals["econnect_connection_id"])
         if "econnect_receive" in vals and not self.env.context.get("econnect_receive_applied"):
             wanted = bool(vals["econnect_receive"])
-            switched = self.browse()
-            for company in self.filtered(lambda c: c.econnect_receive != wanted):
-                journal = self.env["account.journal"].sudo().browse(
-                    vals.get("econnect_receive_journal_id", company.sudo().econnect_receive_journal_id.id)
-                )
-                try:
-                    company._econnect_apply_receive(wanted, journal)
-                except Exception:
-                    switched._econnect_undo_receive(wanted)  # all or nothing, at eConnect too
-                    raise
-                switched |= company
+            journals = self.env["account.journal"].sudo()
+            self._econnect_switch_receiving([
+                (company, wanted, journals.browse(
+                    vals["econnect_receive_journal_id"] if "econnect_receive_journal_id" in vals
+                    else company.sudo().econnect_receive_journal_id.id
+                ))
+                for company in self
+            ])
             vals["econnect_receive_decided"] = True
         return super().write(vals)
 
@@ -197,16 +194,30 @@ class ResCompany(models.Model):
                 self.env._("You may only choose an eConnect connection of a company you work in.")
             ) from None
 
-    def _econnect_undo_receive(self, wanted):
-        """Switch receiving back at eConnect for companies switched earlier in a write that failed later."""
-        for company in self:
-            try:
-                company._econnect_apply_receive(not wanted, company.sudo().econnect_receive_journal_id)
-            except Exception as error:  # keep the first failure as the one the user reads
-                _logger.warning(
-                    "eConnect: could not switch receiving back for company %s (%s): check it in Settings",
-                    company.id, getattr(error, "kind", type(error).__name__),
-                )
+    @api.model
+    def _econnect_switch_receiving(self, choices):
+        """Switch receiving at eConnect for each ``(company, enabled, journal)`` whose switch changes, all or
+        nothing: when eConnect refuses one, those switched before are switched back and the refusal is raised
+        (Odoo forgets the whole change, so eConnect must too)."""
+        switched = []
+        try:
+            for company, enabled, journal in choices:
+                if company.sudo().econnect_receive != enabled:
+                    company._econnect_apply_receive(enabled, journal)
+                    switched.append(company)
+        except Exception:
+            for company in switched:
+                try:
+                    # back to the switch Odoo still shows (it writes the change only once all are through)
+                    company._econnect_apply_receive(
+                        company.sudo().econnect_receive, company.sudo().econnect_receive_journal_id
+                    )
+                except Exception as error:  # keep the first failure as the one the user reads
+                    _logger.warning(
+                        "eConnect: could not switch receiving back for company %s (%s): check it in Settings",
+                        company.id, getattr(error, "kind", type(error).__name__),
+                    )
+            raise
 
     # ------------------------------------------------------------------------------------------
     # Helpers
@@ -399,20 +410,34 @@ class ResCompany(models.Model):
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
 
     def econnect_set_receive(self, enabled, journal=None):
-        """Public entry point (prompt, buttons): switch receiving and record the decision.
+        """Public entry point (buttons): switch receiving and record the decision."""
+        return self._econnect_decide_receiving([(company, enabled, journal) for company in self])
 
-        eConnect administrators may decide this (and choose the receiving journal) without the right to
-        edit companies in general.
-        """
+    @api.model
+    def _econnect_decide_receiving(self, choices):
+        """Decide receiving for ``[(company, enabled, journal or None)]`` at once (the prompt, the buttons), all or
+        nothing. eConnect administrators may decide this (and choose the receiving journal) without the right to
+        edit companies in general."""
         self._econnect_check_admin()
-        journal = self.env["account.journal"].browse(journal.id if journal else [])
-        for company in self.sudo():
+        journals = self.env["account.journal"].sudo()
+        decisions = []
+        for company, enabled, journal in choices:
+            company = company.sudo()
             vals = {"econnect_receive": bool(enabled), "econnect_receive_decided": True}
+            journal = journals.browse(journal.id if journal else [])
             if journal and journal != company.econnect_receive_journal_id:
-                if journal.sudo().type != "purchase" or journal.sudo().company_id != company:
+                if journal.type != "purchase" or journal.company_id != company:
                     raise UserError(
                         self.env._("Choose a purchase journal of %s to receive its e-invoices.", company.name)
                     )
                 vals["econnect_receive_journal_id"] = journal.id
-            company.write(vals)
+            decisions.append((company, vals))
+        self._econnect_switch_receiving([
+            (company, vals["econnect_receive"], journals.browse(
+                vals.get("econnect_receive_journal_id", company.econnect_receive_journal_id.id)
+            ))
+            for company, vals in decisions
+        ])
+        for company, vals in decisions:
+            company.with_context(econnect_receive_applied=True).write(vals)
         return True

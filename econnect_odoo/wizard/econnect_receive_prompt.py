@@ -57,19 +57,10 @@ class EconnectReceivePrompt(models.TransientModel):
         lines = self.line_ids.filtered(lambda line: not line.company_id.econnect_receive_decided)
         for line in lines.filtered(lambda line: line.receive and not line.journal_id):
             raise UserError(self.env._("Choose the purchase journal for %s.", line.company_id.name))
-        switched = []
-        for line in lines:
-            company = line.company_id
-            changes = company.sudo().econnect_receive != line.receive
-            try:
-                company.econnect_set_receive(line.receive, line.journal_id if line.receive else None)
-            except Exception:
-                # All or nothing: Odoo forgets every choice of this dialog, so eConnect must too.
-                for done, wanted in switched:
-                    done.sudo()._econnect_undo_receive(wanted)
-                raise
-            if changes:
-                switched.append((company, line.receive))
+        # One decision for all of them: when eConnect refuses one company, none changes, there or in Odoo.
+        self.env["res.company"]._econnect_decide_receiving(
+            [(line.company_id, line.receive, line.journal_id if line.receive else None) for line in lines]
+        )
         self._save_dont_ask_again()
         return {"type": "ir.actions.act_window_close"}
 
