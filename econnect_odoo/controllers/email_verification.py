@@ -5,6 +5,7 @@ from ..models.econnect_user_email import (
     VERIFY_EXPIRED,
     VERIFY_INVALID,
     VERIFY_ROUTE,
+    VERIFY_USED,
     VERIFY_WRONG_USER,
 )
 
@@ -27,7 +28,7 @@ class EconnectEmailVerification(http.Controller):
         if not address or address.user_id != request.env.user:
             return self._econnect_page(VERIFY_WRONG_USER if address else VERIFY_INVALID, address)
         if address.state != "pending":
-            return self._econnect_page("used", address)
+            return self._econnect_page(VERIFY_USED, address)
         address._econnect_send_verification()
         return self._econnect_page("resent", address)
 

@@ -1,4 +1,4 @@
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -59,10 +59,7 @@ class AccountJournal(models.Model):
         self.ensure_one()
         if self.econnect_responsible_id.active:
             return self.econnect_responsible_id
-        group = self.env.ref("econnect_odoo.group_econnect_admin").sudo()
-        admins = group.users.filtered(
-            lambda u: u.active and not u.share and u.id != SUPERUSER_ID and self.company_id in u.company_ids
-        )
+        admins = self.company_id._econnect_administrators()
         return admins[:1] or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
 
     def action_econnect_fetch(self):

@@ -125,10 +125,14 @@ class AccountMove(models.Model):
 
     @api.model
     def _econnect_document_problem(self, error):
-        """A sentence in the user's language about a document that could not be read (``DocumentError``)."""
+        """A sentence in the user's language about a document that could not be read (``DocumentError``), with
+        the parser's own detail when it gave one (line and column of the fault)."""
         text = DOCUMENT_PROBLEMS.get(getattr(error, "reason", None))
+        if not text:
+            return str(error)
         translate = self.env._  # a lazy text: translated here (the term is extracted where it is defined)
-        return translate(text) if text else str(error)
+        detail = getattr(error, "detail", None)
+        return f"{translate(text)} ({detail})" if detail else translate(text)
 
     @api.model
     def _econnect_create_received_bill(self, event, data, root, problem):
@@ -340,7 +344,7 @@ class AccountMove(models.Model):
             figures = move._econnect_received_figures()
             issues = move._econnect_compare_with_document(figures)
             if not move.partner_id:
-                issues += move._econnect_check_vendor(figures, move.partner_id.id or 0)
+                issues += move._econnect_check_vendor(figures, 0)
             if issues:
                 raise UserError("\n\n".join(issues))
             move.econnect_import_issue = False

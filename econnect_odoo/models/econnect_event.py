@@ -130,13 +130,13 @@ class EconnectEvent(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model
     def _econnect_webhook_target(self, token):
-        """``(company, token, encrypted secret, party id)`` of the company whose webhook token is ``token``, or None.
+        """``(company, encrypted secret, party id)`` of the company whose webhook token is ``token``, or None.
 
         One narrow query: the webhook must answer at once, and archived companies count (their events are kept).
         """
         self.env.cr.execute(
             """
-            SELECT id, econnect_webhook_token, econnect_webhook_secret_encrypted, econnect_party_id
+            SELECT id, econnect_webhook_secret_encrypted, econnect_party_id
               FROM res_company
              WHERE econnect_webhook_token = %s
              LIMIT 1
@@ -146,7 +146,7 @@ class EconnectEvent(models.Model):
         row = self.env.cr.fetchone()
         if row is None:
             return None
-        return self.env["res.company"].sudo().browse(row[0]), row[1], row[2], row[3]
+        return self.env["res.company"].sudo().browse(row[0]), row[1], row[2]
 
     @api.model
     def _econnect_event_key(self, topic, document_id, created_on):
@@ -416,11 +416,7 @@ class EconnectEvent(models.Model):
 
     def _econnect_administrators(self):
         """The eConnect administrators of the event's company (real, internal, active users)."""
-        company = self.company_id
-        group = self.env.ref("econnect_odoo.group_econnect_admin")
-        users = group.sudo().users.filtered(
-            lambda u: u.active and not u.share and u.id != SUPERUSER_ID and company in u.company_ids
-        )
+        users = self.company_id._econnect_administrators()
         if not users:
             admin = self.env.ref("base.user_admin", raise_if_not_found=False)
             users = admin.sudo() if admin and admin.active else users
@@ -477,16 +473,20 @@ class EconnectEvent(models.Model):
             )
             return existing._econnect_delete_received_action() if existing.econnect_delete_pending else None
         data = self._econnect_download(self.document_id, self.env._("Downloading the document failed"))
+        problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
             root = received_document.parse(data, max_bytes=self._econnect_max_document_bytes())
             problem = None
         except received_document.UnsafeDocument as error:
             raise EconnectRefusedDocument(
-                self.env._("The document was refused: %(reason)s The file is attached to this event.", reason=error),
+                self.env._(
+                    "The document was refused: %(reason)s The file is attached to this event.",
+                    reason=problem_text(error),
+                ),
                 data,
             ) from error
         except received_document.UnreadableDocument as error:
-            root, problem = None, str(error)
+            root, problem = None, problem_text(error)
         try:
             bill = Move._econnect_create_received_bill(self, data, root, problem)
         except psycopg2.errors.UniqueViolation as error:
@@ -580,14 +580,19 @@ class EconnectEvent(models.Model):
         if not response_id:
             raise EconnectPermanentError(self.env._("The event names no response document (responseDocumentId)."))
         data = self._econnect_download(response_id, self.env._("Downloading the invoice response failed"))
+        problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
             response = received_document.invoice_response(
                 received_document.parse(data, max_bytes=self._econnect_max_document_bytes())
             )
         except received_document.UnsafeDocument as error:
-            raise EconnectRefusedDocument(self.env._("The invoice response was refused: %s", error), data) from error
+            raise EconnectRefusedDocument(
+                self.env._("The invoice response was refused: %s", problem_text(error)), data
+            ) from error
         except received_document.DocumentError as error:
-            raise EconnectPermanentError(self.env._("The invoice response cannot be read: %s", error)) from error
+            raise EconnectPermanentError(
+                self.env._("The invoice response cannot be read: %s", problem_text(error))
+            ) from error
         Move = self.env["account.move"]
         if response.status not in Move._econnect_response_codes():
             raise EconnectPermanentError(

@@ -108,9 +108,8 @@ class EconnectNotifier(models.AbstractModel):
         move = event.move_id.sudo()
         company = move.company_id
         if event.kind in SENT_KINDS:
-            candidates = move.invoice_user_id | event.sender_id
-            if "econnect_queued_by_id" in move._fields:  # who queued the invoice for sending (send flow)
-                candidates |= move.econnect_queued_by_id
+            # its salesperson, who caused the event, who queued the invoice for sending
+            candidates = move.invoice_user_id | event.sender_id | move.econnect_queued_by_id
         else:
             key = (preference, company.id)
             if key not in company_users:

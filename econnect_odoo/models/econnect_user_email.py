@@ -140,7 +140,7 @@ class EconnectUserEmail(models.Model):
             )
         if user.email_normalized == normalized:
             raise ValidationError(self.env._("%s is already your main e-mail address.", email))
-        existing = self.sudo().with_context(active_test=False).search([("email_normalized", "=", normalized)])
+        existing = self.sudo().search([("email_normalized", "=", normalized)])
         if existing.filtered(lambda a: a.user_id == user):
             raise ValidationError(self.env._("You already added %s.", email))
         other_users = self.env["res.users"].sudo().search(
@@ -256,10 +256,7 @@ class EconnectUserEmail(models.Model):
     def _econnect_admins(self):
         """The eConnect administrators who decide about this address: those of the user's main company."""
         self.ensure_one()
-        group = self.env.ref("econnect_odoo.group_econnect_admin")
-        return group.sudo().users.filtered(
-            lambda u: u.active and not u.share and u.email and self.company_id in u.company_ids
-        )
+        return self.company_id._econnect_administrators().filtered("email")
 
     def _econnect_request_approval(self):
         template = self.env.ref("econnect_odoo.mail_template_econnect_email_approval").sudo()

@@ -4,7 +4,7 @@ import secrets
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..psb import contract
@@ -243,6 +243,13 @@ class ResCompany(models.Model):
     def _econnect_webhook_secret(self):
         self.ensure_one()
         return crypto.decrypt(self.sudo().econnect_webhook_secret_encrypted)
+
+    def _econnect_administrators(self):
+        """The eConnect administrators of this company: active, internal, real users allowed in it."""
+        self.ensure_one()
+        return self.env.ref("econnect_odoo.group_econnect_admin").sudo().users.filtered(
+            lambda u: u.active and not u.share and u.id != SUPERUSER_ID and self in u.company_ids
+        )
 
     def _econnect_check_admin(self):
         if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:

@@ -59,11 +59,6 @@ class UnreadableDocument(DocumentError):
     kind = "unreadable"
 
 
-def declares_dtd(data):
-    """True when the bytes declare a DOCTYPE or an ENTITY (UTF-8/ASCII, UTF-16 or UTF-32)."""
-    return safexml.declares_dtd(data)
-
-
 def parse(data, max_bytes=DEFAULT_MAX_BYTES):
     """Parse untrusted XML bytes into the root element (see :mod:`psb.safexml`).
 

@@ -88,11 +88,6 @@ class UBLInfo:
         return None
 
 
-def has_doctype(data):
-    """True when the bytes declare a DTD or an entity (in any common encoding)."""
-    return safexml.declares_dtd(data)
-
-
 def parse_safely(data, max_bytes=DEFAULT_MAX_BYTES):
     """Parse untrusted XML bytes, refusing DTDs/entities, oversize input and malformed XML."""
     try:
