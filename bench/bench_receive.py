@@ -3,7 +3,7 @@
 
 Starts everything it needs: a throwaway PostgreSQL cluster (tools/pgcluster.py), a database with econnect_odoo
 installed (demo data: a chart of accounts), an Odoo server (``python3 -m odoo``, threaded, no cron) that serves the
-webhook, and the PSB simulator (``psb.simulator``) in this process. The pull runs in this process on the same
+webhook, and the PSB simulator (``psb_simulator``) in this process. The pull runs in this process on the same
 database, so it can be timed per document.
 
 Prints, in one run:
@@ -43,11 +43,12 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "econnect_odoo"))
+sys.path.insert(0, ROOT)  # psb_simulator/ (development tooling)
 
 from pgcluster import ThrowawayCluster, free_port  # noqa: E402
 
-from psb.simulator import PSBSimulator, sample_invoice  # noqa: E402
 from psb.webhook import SIGNATURE_HEADER, sign_body  # noqa: E402
+from psb_simulator import PSBSimulator, sample_invoice  # noqa: E402
 
 DB = "econnect_bench"
 PARTY = "0106:12345678"

@@ -16,6 +16,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "econnect_odoo"))
+sys.path.insert(0, ROOT)  # psb_simulator/ (development tooling)
 
 from pgcluster import ThrowawayCluster, free_port  # noqa: E402
 from run_tests import odoo_addons_path, odoo_available  # noqa: E402
@@ -83,7 +84,7 @@ class SimulatorProcess:
         self.process = None
 
     def __enter__(self):
-        from psb.simulator.remote import RemoteSimulator
+        from psb_simulator.remote import RemoteSimulator
 
         port = free_port()
         self.process = subprocess.Popen(

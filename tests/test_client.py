@@ -12,7 +12,7 @@ from psb import contract
 from psb.client import PSBClient, validate_base_url
 from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError, TemporaryError
 from psb.party import PartyId
-from psb.simulator import PSBSimulator
+from psb_simulator import PSBSimulator
 
 OWN_LETTER = "NL:KVK:12345678"
 OWN_ENCODED = "NL%3AKVK%3A12345678"

@@ -30,7 +30,7 @@ from psb.errors import (
     TemporaryError,
     TLSError,
 )
-from psb.simulator import PSBSimulator
+from psb_simulator import PSBSimulator
 
 OTHER = "0106:11112222"
 XML = invoice_xml("INV-2")

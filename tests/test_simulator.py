@@ -14,8 +14,8 @@ import requests
 from lxml import etree
 
 from psb import safexml
-from psb.simulator import PERMISSIONS, PSBSimulator, sample_invoice
-from psb.simulator import ubl as sim_ubl
+from psb_simulator import PERMISSIONS, PSBSimulator, sample_invoice
+from psb_simulator import ubl as sim_ubl
 
 OWN = "0106:12345678"
 OWN_LETTER = "NL:KVK:12345678"
@@ -829,7 +829,7 @@ def test_stop_cuts_keep_alive_connections():
 
 
 def _run_cli(args):
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "econnect_odoo"))
+    env = dict(os.environ, PYTHONPATH=REPO)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # noqa: S603
     try:
         lines = []
@@ -851,7 +851,7 @@ def test_cli_module():
         [
             sys.executable,
             "-m",
-            "psb.simulator",
+            "psb_simulator",
             "--port",
             "0",
             "--demo",

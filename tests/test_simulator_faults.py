@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from psb.simulator import PSBSimulator, sample_invoice
-from psb.simulator.server import _is_loopback
+from psb_simulator import PSBSimulator, sample_invoice
+from psb_simulator.server import _is_loopback
 
 OWN = "0106:12345678"
 OWN_LETTER = "NL:KVK:12345678"
@@ -473,7 +473,7 @@ def test_server_survives_concurrent_control_and_api(sim, http):
 
 
 def test_remote_simulator_wrapper(sim, http):
-    from psb.simulator.remote import RemoteError, RemoteSimulator
+    from psb_simulator.remote import RemoteError, RemoteSimulator
 
     remote = RemoteSimulator(sim.url)
     assert remote.health()["ok"] is True

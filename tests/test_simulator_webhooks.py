@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from psb import webhook
-from psb.simulator import PSBSimulator, sample_invoice
+from psb_simulator import PSBSimulator, sample_invoice
 
 OWN = "0106:12345678"
 OWN_LETTER = "NL:KVK:12345678"

@@ -169,6 +169,12 @@ class EconnectConnection(models.Model):
         self.ensure_one()
         if self.environment == "demo":
             url = demo.demo_url()
+            if not url:
+                raise UserError(self.env._(
+                    "The demo environment needs the eConnect simulator of the development tools: start it with "
+                    "bin/psb-simulator --demo (or python3 tools/run_demo.py) and give its URL as econnect_demo_url "
+                    "in the Odoo configuration file or the ECONNECT_DEMO_URL environment variable."
+                ))
             return url, url
         return self.api_url, self.identity_url
 
@@ -253,6 +259,7 @@ class EconnectConnection(models.Model):
     def _check_configured(self):
         for connection in self:
             if connection.environment == "demo":
+                connection._psb_urls()  # says how to start the demo simulator when none is configured
                 continue
             connection = connection.sudo()
             missing = []

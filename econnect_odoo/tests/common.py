@@ -6,11 +6,13 @@ test framework allows.
 
 import contextlib
 import time
+from unittest.mock import patch
 
 from odoo.tests import new_test_user
+from odoo.tools import config
 
-from ..psb.simulator import PSBSimulator
 from ..psb.webhook import SIGNATURE_HEADER, sign_body
+from .simulator import PSBSimulator
 
 CLIENT_ID = "odoo-tests"
 CLIENT_SECRET = "client-secret-7f3a"
@@ -81,6 +83,17 @@ class EconnectSimulatorMixin:
             cls.env, login=login, groups=f"base.group_user,{groups}",
             company_id=company.id, company_ids=[(6, 0, company.ids)],
         )
+
+    def start_demo_simulator(self):
+        """A simulator in demo mode serving the Demo environment for this test (``econnect_demo_url``)."""
+        simulator = PSBSimulator(demo=True)
+        simulator.start()
+        self.addCleanup(simulator.stop)
+        simulator.pause_webhooks()
+        patcher = patch.dict(config.options, {"econnect_demo_url": simulator.api_url})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return simulator
 
     def requests_to(self, fragment, method=None):
         """The simulator's logged requests whose path contains ``fragment``."""

@@ -1,8 +1,11 @@
+import os
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import config
 
 from ..psb.webhook import sign_body, verify_signature
-from ..tools import demo as demo_tools
 from .common import OTHER_PARTY, PARTY, EconnectSimulatorMixin
 
 
@@ -154,9 +157,19 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         )
         self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
 
+    def test_demo_without_its_simulator_is_refused_with_a_clear_message(self):
+        """The simulator is development tooling, never started inside an Odoo worker: the Demo environment
+        without one says how to start it, instead of failing somewhere deep."""
+        demo = self.env["econnect.connection"].create({"name": "Demo", "environment": "demo"})
+        self.company.action_econnect_deactivate()
+        self.company.econnect_connection_id = demo
+        environ = {k: v for k, v in os.environ.items() if k != "ECONNECT_DEMO_URL"}
+        with patch.dict(config.options, {"econnect_demo_url": ""}), patch.dict(os.environ, environ, clear=True), \
+                self.assertRaisesRegex(UserError, "bin/psb-simulator --demo"):
+            self.company.action_econnect_activate()
+
     def test_demo_activation_and_receiving_say_so_in_the_chatter(self):
-        self.addCleanup(demo_tools.stop_in_process_simulator)
-        demo_tools.in_process_simulator().pause_webhooks()
+        self.start_demo_simulator()
         demo = self.env["econnect.connection"].create({"name": "Demo", "environment": "demo"})
         self.company.write({"econnect_connection_id": demo.id, "econnect_receive_journal_id": self.purchase_journal.id})
         self.company.action_econnect_activate()

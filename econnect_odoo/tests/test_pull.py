@@ -12,8 +12,8 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..models.econnect_event import PULL_LOCK_KEY
-from ..psb.simulator import sample_invoice
 from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
+from .simulator import sample_invoice
 
 SELLER = "0106:55667788"
 XXE = b"""<?xml version="1.0"?>

@@ -7,7 +7,6 @@ from odoo.tests import tagged
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..models import account_move as account_move_module
-from ..tools import demo as demo_tools
 from .common import BUYER_PARTY, EconnectSendMixin
 
 
@@ -396,8 +395,7 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual(len(self.requests_to("/salesInvoice/send", method="POST")), 2)
 
     def test_demo_environment_says_so(self):
-        self.addCleanup(demo_tools.stop_in_process_simulator)
-        demo_tools.in_process_simulator().pause_webhooks()
+        self.start_demo_simulator()
         demo = self.env["econnect.connection"].create({"name": "Demo", "environment": "demo"})
         self.company.action_econnect_deactivate()
         self.company.econnect_connection_id = demo

@@ -2,8 +2,8 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-from ..psb.simulator import PSBSimulator
 from .common import ALL_PERMISSIONS, BUYER_PARTY, CLIENT_ID, CLIENT_SECRET, PARTY, PASSWORD, USERNAME
+from .simulator import PSBSimulator
 
 
 @tagged("post_install", "-at_install")

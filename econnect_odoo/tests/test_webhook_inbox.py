@@ -12,9 +12,9 @@ import requests
 from odoo.tests import HttpCase, tagged
 
 from ..psb.party import PartyId
-from ..psb.simulator import ids, sample_invoice
 from ..psb.webhook import SIGNATURE_HEADER, sign_body
 from .common import OTHER_PARTY, PARTY, EconnectReceiveMixin
+from .simulator import sample_invoice, simulator_ids
 
 SELLER = "0106:55667788"
 
@@ -115,7 +115,7 @@ class TestWebhookInbox(EconnectReceiveMixin, HttpCase):
 
     def test_ping_is_kept_as_done(self):
         self.env.flush_all()
-        self.simulator.ping(ids.require_key(PARTY))
+        self.simulator.ping(simulator_ids().require_key(PARTY))
         self.wait_for_webhooks(1, topic="Ping")
         ping = self.events().filtered(lambda e: e.topic == "Ping")
         self.assertEqual(len(ping), 1)

@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .. import webhook as psb_webhook
+from psb import webhook as psb_webhook
+
 from . import ids
 from .wire import now_iso
 

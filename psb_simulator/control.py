@@ -1,6 +1,6 @@
 """The control API under ``/_sim/``: drive a simulator running in another process.
 
-Python wrapper: :class:`psb.simulator.remote.RemoteSimulator`. Loopback clients only (403
+Python wrapper: :class:`psb_simulator.remote.RemoteSimulator`. Loopback clients only (403
 otherwise). JSON in, JSON out; no token needed; never logged, never delayed, never affected by
 faults. Routes::
 

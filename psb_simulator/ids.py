@@ -1,6 +1,6 @@
 """Party ids as the simulator keys and shows them (thin layer over ``psb.party``)."""
 
-from ..party import InvalidPartyId, PartyId
+from psb.party import InvalidPartyId, PartyId
 
 
 def key(text):

@@ -1,5 +1,5 @@
 # pylint: disable=print-used,except-pass
-"""Command line: ``python3 -m psb.simulator --port 8070 [--demo] [--latency 0.05]``.
+"""Command line: ``python3 -m psb_simulator --port 8070 [--demo] [--latency 0.05]``.
 
 Serves until Ctrl-C. Without ``--demo`` add accounts with ``--client`` / ``--user`` (or later via
 the control API, ``POST /_sim/users``).

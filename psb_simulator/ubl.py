@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .. import contract, safexml
+from psb import contract, safexml
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"

@@ -1,12 +1,12 @@
 """A thin Python client of the control API, for a simulator running in another process::
 
-    from psb.simulator.remote import RemoteSimulator
+    from psb_simulator.remote import RemoteSimulator
 
     remote = RemoteSimulator("http://127.0.0.1:8070")
     remote.set_latency(0.05)
     document_id = remote.inject_incoming("0106:12345678", xml_bytes)
 
-Method names and arguments mirror :class:`~psb.simulator.PSBSimulator`; answers are the control
+Method names and arguments mirror :class:`~psb_simulator.PSBSimulator`; answers are the control
 API's JSON. Standard library only; proxies from the environment are ignored.
 """
 

@@ -3,7 +3,7 @@
 Used by every test (plain pytest and Odoo tests), by the benchmarks, and as the "demo" environment
 that lets a newcomer try the addon without eConnect credentials::
 
-    from psb.simulator import PSBSimulator
+    from psb_simulator import PSBSimulator
 
     with PSBSimulator() as sim:
         sim.add_client("client", "secret")
@@ -11,7 +11,7 @@ that lets a newcomer try the addon without eConnect credentials::
         sim.add_participant("0106:87654321", name="Customer B.V.")
         ...  # point the client at sim.api_url / sim.identity_url
 
-Command line: ``python3 -m psb.simulator --port 8070 --demo`` (or ``bin/psb-simulator``).
+Command line: ``python3 -m psb_simulator --port 8070 --demo`` (or ``bin/psb-simulator``).
 
 One server answers everything: the token endpoint ``{identity_url}/connect/token``, the API under
 ``/api/v1/`` and the loopback-only control API under ``/_sim/`` (see :mod:`.control`; Python
@@ -77,6 +77,7 @@ Pre-registered demo participants:
 * ``0190:00000001234567890000`` (NL:OINO, Dutch government OIN) Gemeente Demodorp
 """
 
+from . import _psb
 from .core import DEMO_PARTICIPANTS, PSBSimulator
 from .faults import Faults
 from .reqlog import LoggedRequest
