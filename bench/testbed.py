@@ -8,6 +8,7 @@ running in this process (so figures are measured on the same ORM, cursor and mac
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -87,11 +88,12 @@ class SimulatorProcess:
         from psb_simulator.remote import RemoteSimulator
 
         port = free_port()
+        token = secrets.token_urlsafe(32)
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "bin", "psb-simulator"), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, env=dict(os.environ, PSB_SIMULATOR_TOKEN=token),
         )
-        remote = RemoteSimulator(f"http://127.0.0.1:{port}")
+        remote = RemoteSimulator(f"http://127.0.0.1:{port}", token=token)
         remote.api_url = remote.identity_url = remote.url
         deadline = time.monotonic() + 30
         while True:
