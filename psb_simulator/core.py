@@ -1,6 +1,8 @@
 """The :class:`PSBSimulator`: public Python API and the PSB's behaviour behind the HTTP routes."""
 
 import copy
+import ipaddress
+import secrets
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ DEMO_ANSWERS = (
     ("RE", {"PRI": "The unit price differs from our order."}, {"NIN": "Please send a corrected invoice."}, None),
     None,
 )
+LOOPBACK_NAMES = ("localhost",)
 PING_TOPIC = "Ping"
 
 TOPIC_SENT = "InvoiceSent"
@@ -49,6 +52,17 @@ STATUS_SENT = "Sent"
 STATUS_SENT_RETRY = "SentRetry"
 STATUS_SENT_ERROR = "SentError"
 STATUS_RESPONSE = "ResponseReceived"
+
+
+def is_loopback_host(host):
+    """True for an address (or ``localhost``) that only this machine reaches."""
+    text = (host or "").strip().strip("[]").lower()
+    if text in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class PSBSimulator:
@@ -67,7 +81,13 @@ class PSBSimulator:
         token_lifetime=3600,
         loopback=None,
         verbose=False,
+        control_token=None,
+        state_file=None,
     ):
+        if not is_loopback_host(host):
+            raise ValueError(
+                "The PSB simulator listens on loopback only (127.0.0.1, ::1, localhost), not on %r." % (host,)
+            )
         self.host = host
         self.port = port
         self.demo = bool(demo)
@@ -101,14 +121,25 @@ class PSBSimulator:
         self.log = RequestLog()
         self.scheduler = Scheduler()
         self.dispatcher = WebhookDispatcher()
+        self.dispatcher.on_done = self._webhook_done
         self.demo_parties = []  # keys shown by me/party in demo mode before any is used
+        #: the secret every control call (``/_sim/``) must send in ``X-Sim-Token`` (see :mod:`.control`)
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self._events = []
         self._events_lock = threading.Lock()
+        self._pending = {}  # (event id, hook id) -> (Event, Hook): webhook deliveries not finished yet
         self._server = None
         self._thread = None
         if self.demo:
             for party_id, name in DEMO_PARTICIPANTS:
                 self.add_participant(party_id, name=name)
+        self._state_file = None
+        self._restored_webhooks = []
+        if state_file:
+            from .persist import StateFile
+
+            self._state_file = StateFile(self, state_file)
+            self._restored_webhooks = self._state_file.load()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self):
@@ -127,7 +158,37 @@ class PSBSimulator:
             daemon=True,
         )
         self._thread.start()
+        if self._state_file is not None:
+            self._resume_after_restart()
+            self._state_file.start()
         return self
+
+    def _resume_after_restart(self):
+        """Deliver what was due when the state file was written: delivery results, then webhooks."""
+        with self.state.lock:
+            due = [doc.id for doc in self.state.sent.values() if doc.outcome is None]
+        for document_id in due:
+            self.scheduler.call_later(self.delivery_delay, self._deliver, document_id)
+        restored, self._restored_webhooks = self._restored_webhooks, []
+        for event, hook in restored:
+            with self._events_lock:
+                self._pending[(event.id, hook.id)] = (event, hook)
+            self.dispatcher.submit(event, [hook])
+
+    def changed(self):
+        """Something changed: the state file (if any) is written shortly."""
+        if self._state_file is not None:
+            self._state_file.changed()
+
+    def pending_webhooks(self):
+        """``[(Event, Hook)]`` whose delivery has not finished (kept in the state file)."""
+        with self._events_lock:
+            return list(self._pending.values())
+
+    def _webhook_done(self, event_id, hook_id):
+        with self._events_lock:
+            self._pending.pop((event_id, hook_id), None)
+        self.changed()
 
     def stop(self):
         server, self._server = self._server, None
@@ -140,6 +201,8 @@ class PSBSimulator:
             self._thread = None
         self.scheduler.stop()
         self.dispatcher.stop()
+        if self._state_file is not None:
+            self._state_file.stop()
 
     def __enter__(self):
         return self.start()
@@ -438,6 +501,7 @@ class PSBSimulator:
             if outcome != "retry":
                 doc.outcome = outcome
         self._emit(Event(topic, doc.party, doc.id, text, details))
+        self.changed()
         if outcome == "retry":
             delay = self.delivery_delay if self.retry_delay is None else self.retry_delay
             self.scheduler.call_later(delay, self._deliver, document_id)
@@ -605,7 +669,11 @@ class PSBSimulator:
             self._events.append(event)
         with self.state.lock:
             hooks = [copy.copy(h) for h in self.state.hooks_for_event(event.party, event.topic)]
+        with self._events_lock:
+            for hook in hooks:
+                self._pending[(event.id, hook.id)] = (event, hook)
         self.dispatcher.submit(event, hooks)
+        self.changed()
 
     def ping(self, party_key):
         """Send a ``Ping`` event to the active hooks of a party (``None``: the environment's)."""
