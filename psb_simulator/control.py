@@ -1,20 +1,29 @@
 """The control API under ``/_sim/``: drive a simulator running in another process.
 
-Python wrapper: :class:`psb_simulator.remote.RemoteSimulator`. Loopback clients only (403
-otherwise). JSON in, JSON out; no token needed; never logged, never delayed, never affected by
-faults. Routes::
+Python wrapper: :class:`psb_simulator.remote.RemoteSimulator`. The simulator answers loopback clients only.
+Every control call sends the simulator's control token in ``X-Sim-Token`` (401 otherwise;
+``PSBSimulator.control_token``; the command line reads it from ``PSB_SIMULATOR_TOKEN`` or keeps it in a
+0600 file, ``--token-file``), except the two that reveal nothing: ``GET /_sim/health`` and, in demo mode,
+``POST /_sim/demo-parties`` (the demo account takes on a party, as the addon's Demo environment asks on
+activation). Hooks are listed without their webhook secrets. JSON in, JSON out; never logged, never
+delayed, never affected by faults. Routes::
 
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
     PUT    /_sim/settings                   "webhookAttempts", "webhookBackoff", "webhookTimeout",
-                                            "loopback"}
+                                            "loopback", "responseEventShape" ("new"|"old"),
+                                            "responseEventDetails" (true|false|null), "demoAnswers",
+                                            "demoAnswerDelay"}
     GET    /_sim/latency | PUT {"seconds"}   shortcut for settings.latency
     POST   /_sim/incoming?party=&documentId=&sender=    body: the XML            -> {"id"}
            (or a JSON body {"party", "xml", "documentId", "sender"})
     POST   /_sim/incoming/sample  {"party", "sender"?, "number"?, "amount"?, "creditNote"?} -> {"id"}
     POST   /_sim/invoice-response {"party", "documentId", "status", "reasons"?, "actions"?, "note"?,
-                                   "responseDocumentId"?}                        -> {"id"}
-    POST   /_sim/events  {"party", "topic", "documentId"?, "message"?, "details"?, "responseDocumentId"?}
+                                   "responseDocumentId"?, "sender"?, "shape"? ("new"|"old"),
+                                   "details"? (true|false)}                      -> {"id"}
+           (a customer answers any sent invoice: "documentId" is the sent invoice's id)
+    POST   /_sim/events  {"party", "topic", "documentId"?, "message"?, "details"?, "responseDocumentId"?,
+                          "refToDocumentId"?}
     GET    /_sim/events
     GET    /_sim/faults | DELETE /_sim/faults (clear)
     POST   /_sim/faults  {"kind": "fail"|"rate_limit"|"slow"|"drop", "n", "status"?, "retryAfter"?,
@@ -24,7 +33,7 @@ faults. Routes::
     GET    /_sim/documents | /_sim/documents/{id} | /_sim/documents/{id}/xml   (sent documents)
     GET    /_sim/received  | /_sim/received/{id}  | /_sim/received/{id}/xml   (inboxes)
     GET    /_sim/responses                                   (invoice responses our parties posted)
-    GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?} (or a list)
+    GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?, "invoiceResponse"?} (or a list)
     DELETE /_sim/participants/{id}
     POST   /_sim/delivery-outcome {"receiver", "outcome": "sent"|"retry"|"error"|null, "message"?,
                                    "retries"?, "then"?}
@@ -43,8 +52,26 @@ faults. Routes::
 import json
 
 from . import ids, ubl
+from .core import RESPONSE_EVENT_SHAPES
 from .faults import KINDS
 from .wire import ApiError, Reply, empty_reply, json_reply
+
+TOKEN_HEADER = "X-Sim-Token"  # noqa: S105 (a header name)
+
+
+def open_route(sim, method, segments):
+    """The control calls that need no token: they reveal nothing and change nothing that matters."""
+    head = segments[0] if segments else "health"
+    if head == "health" and method == "GET" and len(segments) <= 1:
+        return True
+    return sim.demo and head == "demo-parties" and method == "POST" and len(segments) == 1
+
+
+def _hook_dict(hook):
+    data = dict(hook.as_dict(), partyId=ids.letter(hook.party) if hook.party else None)
+    data["action"] = hook.url  # the webhook secret after the '#' stays with its owner
+    data["hasSecret"] = bool(hook.secret)
+    return data
 
 
 def _body(req):
@@ -79,7 +106,17 @@ def settings(sim):
         "webhookBackoff": sim.webhook_backoff,
         "webhookTimeout": sim.webhook_timeout,
         "loopback": sim.loopback,
+        "responseEventShape": sim.response_event_shape,
+        "responseEventDetails": sim.response_event_details,
+        "demoAnswers": sim.demo_answers,
+        "demoAnswerDelay": sim.demo_answer_delay,
     }
+
+
+def _shape(value):
+    if value not in RESPONSE_EVENT_SHAPES:
+        raise ValueError("responseEventShape must be one of %s." % ", ".join(RESPONSE_EVENT_SHAPES))
+    return value
 
 
 _SETTERS = {
@@ -91,6 +128,10 @@ _SETTERS = {
     "webhookBackoff": ("webhook_backoff", float),
     "webhookTimeout": ("webhook_timeout", float),
     "loopback": ("loopback", bool),
+    "responseEventShape": ("response_event_shape", _shape),
+    "responseEventDetails": ("response_event_details", lambda v: None if v is None else bool(v)),
+    "demoAnswers": ("demo_answers", bool),
+    "demoAnswerDelay": ("demo_answer_delay", float),
 }
 
 
@@ -107,6 +148,7 @@ def _event_dict(event):
         "message": event.message,
         "details": event.details,
         "responseDocumentId": event.response_document_id,
+        "refToDocumentId": event.ref_to_document_id,
         "createdOn": event.created_on,
     }
 
@@ -198,6 +240,8 @@ def handle(sim, method, segments, query, headers, body):
             note=data.get("note"),
             document_id=data.get("responseDocumentId"),
             sender_id=data.get("sender"),
+            shape=data.get("shape"),
+            details=data.get("details"),
         )
         return json_reply({"id": response_id})
 
@@ -213,6 +257,7 @@ def handle(sim, method, segments, query, headers, body):
                 data.get("message") or "",
                 data.get("details"),
                 data.get("responseDocumentId"),
+                data.get("refToDocumentId"),
             )
             return json_reply(_event_dict(event))
         if method == "GET":
@@ -294,6 +339,7 @@ def handle(sim, method, segments, query, headers, body):
                     item.get("name") or "",
                     item.get("channel") or "peppol",
                     item.get("description"),
+                    item.get("invoiceResponse", True),
                 )
                 added.append(ids.letter(key))
             return json_reply({"ids": added})
@@ -315,7 +361,7 @@ def handle(sim, method, segments, query, headers, body):
         return json_reply({"ok": True})
 
     if head == "hooks" and method == "GET":
-        return json_reply([dict(h.as_dict(), partyId=ids.letter(h.party) if h.party else None) for h in sim.hooks])
+        return json_reply([_hook_dict(h) for h in sim.hooks])
 
     if head == "webhooks":
         if arg is None and method == "GET":

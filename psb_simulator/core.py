@@ -1,9 +1,13 @@
 """The :class:`PSBSimulator`: public Python API and the PSB's behaviour behind the HTTP routes."""
 
 import copy
+import ipaddress
+import secrets
 import threading
 import time
 import uuid
+
+from psb import contract
 
 from . import ids, ubl
 from .auth import Auth
@@ -24,6 +28,16 @@ DEMO_PARTICIPANTS = (
 )
 
 OUTCOMES = ("sent", "retry", "error")
+# The two documented shapes of InvoiceResponseReceived (PSB-API.md, "Invoice responses").
+RESPONSE_EVENT_SHAPES = ("new", "old")
+# What demo customers answer to the invoices delivered to them, in turn (None: no answer).
+DEMO_ANSWERS = (
+    ("AB", None, None, None),
+    ("AP", None, None, "Approved for payment."),
+    ("RE", {"PRI": "The unit price differs from our order."}, {"NIN": "Please send a corrected invoice."}, None),
+    None,
+)
+LOOPBACK_NAMES = ("localhost",)
 PING_TOPIC = "Ping"
 
 TOPIC_SENT = "InvoiceSent"
@@ -38,6 +52,17 @@ STATUS_SENT = "Sent"
 STATUS_SENT_RETRY = "SentRetry"
 STATUS_SENT_ERROR = "SentError"
 STATUS_RESPONSE = "ResponseReceived"
+
+
+def is_loopback_host(host):
+    """True for an address (or ``localhost``) that only this machine reaches."""
+    text = (host or "").strip().strip("[]").lower()
+    if text in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class PSBSimulator:
@@ -56,7 +81,13 @@ class PSBSimulator:
         token_lifetime=3600,
         loopback=None,
         verbose=False,
+        control_token=None,
+        state_file=None,
     ):
+        if not is_loopback_host(host):
+            raise ValueError(
+                "The PSB simulator listens on loopback only (127.0.0.1, ::1, localhost), not on %r." % (host,)
+            )
         self.host = host
         self.port = port
         self.demo = bool(demo)
@@ -74,20 +105,41 @@ class PSBSimulator:
         self.loopback = self.demo if loopback is None else bool(loopback)
         #: print one line per request to stderr
         self.verbose = verbose
+        #: how InvoiceResponseReceived events look: "new" (documentId = the invoice, responseDocumentId = the
+        #: response) or "old" (documentId = the response, refToDocumentId = the invoice, details = the answer)
+        self.response_event_shape = "new"
+        #: whether those events carry the answer in ``details`` (None: as the shape's docs show it, i.e. the old
+        #: shape does and the new one does not)
+        self.response_event_details = None
+        #: in demo mode, customers answer the invoices delivered to them (DEMO_ANSWERS in turn), after this delay
+        self.demo_answers = self.demo
+        self.demo_answer_delay = 1.0
+        self._demo_answer_turn = 0
         self.state = State()
         self.auth = Auth(demo=self.demo, token_lifetime=token_lifetime)
         self.faults = Faults(on_expire_tokens=self.auth.expire_all)
         self.log = RequestLog()
         self.scheduler = Scheduler()
         self.dispatcher = WebhookDispatcher()
+        self.dispatcher.on_done = self._webhook_done
         self.demo_parties = []  # keys shown by me/party in demo mode before any is used
+        #: the secret every control call (``/_sim/``) must send in ``X-Sim-Token`` (see :mod:`.control`)
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self._events = []
         self._events_lock = threading.Lock()
+        self._pending = {}  # (event id, hook id) -> (Event, Hook): webhook deliveries not finished yet
         self._server = None
         self._thread = None
         if self.demo:
             for party_id, name in DEMO_PARTICIPANTS:
                 self.add_participant(party_id, name=name)
+        self._state_file = None
+        self._restored_webhooks = []
+        if state_file:
+            from .persist import StateFile
+
+            self._state_file = StateFile(self, state_file)
+            self._restored_webhooks = self._state_file.load()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self):
@@ -106,7 +158,37 @@ class PSBSimulator:
             daemon=True,
         )
         self._thread.start()
+        if self._state_file is not None:
+            self._resume_after_restart()
+            self._state_file.start()
         return self
+
+    def _resume_after_restart(self):
+        """Deliver what was due when the state file was written: delivery results, then webhooks."""
+        with self.state.lock:
+            due = [doc.id for doc in self.state.sent.values() if doc.outcome is None]
+        for document_id in due:
+            self.scheduler.call_later(self.delivery_delay, self._deliver, document_id)
+        restored, self._restored_webhooks = self._restored_webhooks, []
+        for event, hook in restored:
+            with self._events_lock:
+                self._pending[(event.id, hook.id)] = (event, hook)
+            self.dispatcher.submit(event, [hook])
+
+    def changed(self):
+        """Something changed: the state file (if any) is written shortly."""
+        if self._state_file is not None:
+            self._state_file.changed()
+
+    def pending_webhooks(self):
+        """``[(Event, Hook)]`` whose delivery has not finished (kept in the state file)."""
+        with self._events_lock:
+            return list(self._pending.values())
+
+    def _webhook_done(self, event_id, hook_id):
+        with self._events_lock:
+            self._pending.pop((event_id, hook_id), None)
+        self.changed()
 
     def stop(self):
         server, self._server = self._server, None
@@ -119,6 +201,8 @@ class PSBSimulator:
             self._thread = None
         self.scheduler.stop()
         self.dispatcher.stop()
+        if self._state_file is not None:
+            self._state_file.stop()
 
     def __enter__(self):
         return self.start()
@@ -216,11 +300,14 @@ class PSBSimulator:
             if name:
                 self.state.names[key] = name
 
-    def add_participant(self, party_id, name="", channel="peppol", description=None):
-        """Register a receiver on the (simulated) Peppol network."""
+    def add_participant(self, party_id, name="", channel="peppol", description=None, invoice_responses=True):
+        """Register a receiver on the (simulated) Peppol network (``invoice_responses``: whether it also takes
+        invoice responses, as ``GET /peppol/deliveryOption`` tells)."""
         key = ids.require_key(party_id)
         with self.state.lock:
-            self.state.participants[key] = Participant(key, name or "", channel or "peppol", description)
+            self.state.participants[key] = Participant(
+                key, name or "", channel or "peppol", description, invoice_responses=bool(invoice_responses)
+            )
             if name:
                 self.state.names.setdefault(key, name)
         return key
@@ -414,6 +501,7 @@ class PSBSimulator:
             if outcome != "retry":
                 doc.outcome = outcome
         self._emit(Event(topic, doc.party, doc.id, text, details))
+        self.changed()
         if outcome == "retry":
             delay = self.delivery_delay if self.retry_delay is None else self.retry_delay
             self.scheduler.call_later(delay, self._deliver, document_id)
@@ -423,6 +511,21 @@ class PSBSimulator:
             self.inject_incoming(
                 doc.receiver, doc.xml, document_id=doc.id if same_id_free else None, sender_id=doc.party
             )
+        elif outcome == "sent" and self.demo and self.demo_answers:
+            self._schedule_demo_answer(doc)
+
+    def _schedule_demo_answer(self, doc):
+        """A demo customer answers a delivered invoice: the next of DEMO_ANSWERS (acknowledged, accepted,
+        rejected with a reason, no answer), so that a newcomer sees customers' answers arrive."""
+        with self.state.lock:
+            answer = DEMO_ANSWERS[self._demo_answer_turn % len(DEMO_ANSWERS)]
+            self._demo_answer_turn += 1
+        if answer is None:
+            return
+        status, reasons, actions, note = answer
+        self.scheduler.call_later(
+            self.demo_answer_delay, self.inject_invoice_response, doc.party, doc.id, status, reasons, actions, note
+        )
 
     def inject_incoming(self, party_id, xml_bytes, document_id=None, sender_id=None, message=""):
         """Put a document in ``party_id``'s inbox and fire ``InvoiceReceived``; returns its id.
@@ -463,16 +566,34 @@ class PSBSimulator:
         note=None,
         document_id=None,
         sender_id=None,
+        shape=None,
+        details=None,
     ):
         """The receiver of ``sent_document_id`` answers it: a Peppol Invoice Response document lands in
-        ``party_id``'s inbox (download it through ``purchaseInvoice/{responseDocumentId}/download``)
-        and ``InvoiceResponseReceived`` fires with ``documentId`` = the sent invoice and
-        ``responseDocumentId`` = the response document. Returns the response document id.
+        ``party_id``'s inbox and ``InvoiceResponseReceived`` fires, in the documented ``shape`` (default
+        :attr:`response_event_shape`):
+
+        * ``"new"``: ``documentId`` = the sent invoice, ``responseDocumentId`` = the response; download with
+          ``GET /api/v1/{party}/salesInvoice/{documentId}/response/{responseDocumentId}/download``;
+        * ``"old"``: ``documentId`` = the response, ``refToDocumentId`` = the sent invoice; download with
+          ``GET /api/v1-beta/{party}/generic/{documentId}/download``.
+
+        ``details`` (default :attr:`response_event_details`, else what the shape's docs show: the old shape
+        carries the answer, ``{"note", "statusCode": "re", "status": "Reject", "reasons": {"ref": ..},
+        "actions": {"nin": null}}`` with lower-case codes, the new one does not). Returns the response id.
         """
         key = ids.require_key(party_id)
         code = ubl.normalize_status(status)
         if code is None:
             raise ValueError("Unknown invoice response status %r." % (status,))
+        shape = shape or self.response_event_shape
+        if shape not in RESPONSE_EVENT_SHAPES:
+            raise ValueError("Unknown event shape %r (use %s)." % (shape, " or ".join(RESPONSE_EVENT_SHAPES)))
+        with_details = details if details is not None else self.response_event_details
+        if with_details is None:
+            with_details = shape == "old"
+        reasons = ubl.code_pairs(reasons, ubl.normalize_reason, "reason")
+        actions = ubl.code_pairs(actions, ubl.normalize_action, "action")
         with self.state.lock:
             sent = self.state.sent.get(sent_document_id)
         responder = ids.key(sender_id) if sender_id else (sent.receiver if sent else None)
@@ -507,26 +628,39 @@ class PSBSimulator:
             if sent is not None:
                 sent.responses.append(response_id)
                 sent.history.append(StatusEntry(STATUS_RESPONSE, text))
-        details = self._details(responder, key, ubl.IMR_DOCUMENT_TYPE, status=code)
-        self._emit(
-            Event(
-                TOPIC_RESPONSE_RECEIVED,
-                key,
-                sent_document_id,
-                text,
-                details,
-                response_document_id=response_id,
+        event_details = self._details(responder, key, ubl.IMR_DOCUMENT_TYPE)
+        if with_details:
+            event_details.update(
+                note=note or None,
+                statusCode=code.lower(),
+                status=contract.INVOICE_RESPONSE_STATUSES[code],
+                reasons={c.lower(): t or None for c, t in reasons},
+                actions={c.lower(): t or None for c, t in actions},
             )
-        )
+        if shape == "new":
+            event = Event(
+                TOPIC_RESPONSE_RECEIVED, key, sent_document_id, text, event_details, response_document_id=response_id
+            )
+        else:
+            event = Event(
+                TOPIC_RESPONSE_RECEIVED, key, response_id, text, event_details, ref_to_document_id=sent_document_id
+            )
+        self._emit(event)
         return response_id
 
     # -- events --------------------------------------------------------------------------------
-    def emit_event(self, party_id, topic, document_id=None, message="", details=None, response_document_id=None):
+    def emit_event(
+        self, party_id, topic, document_id=None, message="", details=None, response_document_id=None,
+        ref_to_document_id=None,
+    ):
         """Fire any event (error topics included) to the party's and the environment's matching hooks."""
         key = ids.require_key(party_id)
         merged = self._details(None, key, None)
         merged.update(details or {})
-        event = Event(topic, key, document_id, message, merged, response_document_id=response_document_id)
+        event = Event(
+            topic, key, document_id, message, merged, response_document_id=response_document_id,
+            ref_to_document_id=ref_to_document_id,
+        )
         self._emit(event)
         return event
 
@@ -535,7 +669,11 @@ class PSBSimulator:
             self._events.append(event)
         with self.state.lock:
             hooks = [copy.copy(h) for h in self.state.hooks_for_event(event.party, event.topic)]
+        with self._events_lock:
+            for hook in hooks:
+                self._pending[(event.id, hook.id)] = (event, hook)
         self.dispatcher.submit(event, hooks)
+        self.changed()
 
     def ping(self, party_key):
         """Send a ``Ping`` event to the active hooks of a party (``None``: the environment's)."""

@@ -4,6 +4,7 @@
 import contextlib
 import ipaddress
 import logging
+import secrets
 import socket
 import sys
 import threading
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, control
 from .auth import AuthError
-from .faults import DROP, RATE_LIMIT
+from .faults import DROP, LOSE_ANSWER, RATE_LIMIT
 from .reqlog import LoggedRequest, redact_form, redact_headers
 from .wire import ApiError, error_reply
 
@@ -21,6 +22,7 @@ _logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 (a path)
 API_PREFIX = "/api/v1/"
+BETA_API_PREFIX = "/api/v1-beta/"
 CONTROL_PREFIX = "/_sim"
 
 
@@ -41,6 +43,10 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
+
+    def verify_request(self, request, client_address):
+        """Nothing of the simulator answers outside loopback: other clients are cut off unanswered."""
+        return _is_loopback(client_address[0])
 
     def process_request(self, request, client_address):
         with self._connections_lock:
@@ -209,6 +215,15 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 sim.log.append(entry)
                 self._drop()
                 return
+            if rule is not None and rule.kind == LOSE_ANSWER:
+                # done at the PSB, but the answer never reaches the client (as when the caller dies mid-call)
+                reply = self._route(sim, method, raw_path, path, query, body, entry)
+                entry.status = reply.status
+                entry.dropped = True
+                entry.duration = time.time() - started
+                sim.log.append(entry)
+                self._drop()
+                return
             if rule is not None:
                 headers = {"Retry-After": _retry_after(rule.retry_after)} if rule.kind == RATE_LIMIT else {}
                 message = "Too many requests." if rule.kind == RATE_LIMIT else "Simulated failure."
@@ -222,6 +237,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         entry.error_code = reply.error_code
         entry.duration = time.time() - started
         sim.log.append(entry)
+        sim.changed()
         self._write(reply, head_only=method == "HEAD")
 
     def _route(self, sim, method, raw_path, path, query, body, entry):
@@ -229,7 +245,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             if method != "POST":
                 return error_reply(405, "Use POST.", headers={"Allow": "POST"})
             return sim.auth.token_endpoint(self.headers, body)
-        if not raw_path.startswith(API_PREFIX):
+        beta = raw_path.startswith(BETA_API_PREFIX)
+        if not beta and not raw_path.startswith(API_PREFIX):
             return error_reply(404, "No route %s %s." % (method, path), "API404")
         try:
             principal = sim.auth.principal(self.headers.get("Authorization"))
@@ -244,23 +261,27 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 },
             )
         entry.extra["subject"] = principal.subject
-        segments = [unquote(s) for s in raw_path[len(API_PREFIX) :].split("/")]
+        segments = [unquote(s) for s in raw_path[len(BETA_API_PREFIX if beta else API_PREFIX) :].split("/")]
         if segments and segments[-1] == "":
             segments.pop()
         ctx = api.Context(sim, method, segments, query, self.headers, body, principal, entry)
         try:
-            return api.dispatch(ctx)
+            return api.dispatch(ctx, beta=beta)
         except ApiError as exc:
             return exc.reply()
 
     def _handle_control(self, method, raw_path, query, body):
         sim = self.server.sim
-        if not _is_loopback(self.client_address[0]):
-            self._write(error_reply(403, "The control API only answers loopback clients.", "API403"))
-            return
         segments = [unquote(s) for s in raw_path[len(CONTROL_PREFIX) :].split("/") if s]
+        if not control.open_route(sim, method, segments) and not secrets.compare_digest(
+            (self.headers.get(control.TOKEN_HEADER) or "").encode(), sim.control_token.encode()
+        ):
+            self._write(error_reply(401, "The control API needs the simulator's control token.", "API401"))
+            return
         try:
             reply = control.handle(sim, method, segments, query, self.headers, body)
+            if method not in ("GET", "HEAD"):
+                sim.changed()
         except ApiError as exc:
             reply = exc.reply()
         except Exception as exc:

@@ -38,6 +38,7 @@ class Event:
     message: str = ""
     details: dict = field(default_factory=dict)
     response_document_id: str | None = None
+    ref_to_document_id: str | None = None  # the old docs' InvoiceResponseReceived: the answered invoice
     created_on: str = field(default_factory=now_iso)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -54,6 +55,8 @@ class Event:
         }
         if self.response_document_id is not None:
             data["responseDocumentId"] = self.response_document_id
+        if self.ref_to_document_id is not None:
+            data["refToDocumentId"] = self.ref_to_document_id
         return data
 
 
@@ -153,6 +156,9 @@ class WebhookDispatcher:
         self._lanes = {}
         self._deliveries = []
         self._stop_event = threading.Event()
+        #: called with (event id, hook id) once a delivery is over: delivered, skipped or given up
+        #: (not when it was cut short by ``stop``: it is still due then)
+        self.on_done = None
 
     # -- control -------------------------------------------------------------------------------
     def start(self):
@@ -226,6 +232,7 @@ class WebhookDispatcher:
         hook, event = job.hook, job.event
         if not hook.is_http:
             body = json.dumps(event.payload(hook.id, now_iso())).encode("utf-8")
+            self._done(event, hook)
             self._record(
                 WebhookDelivery(
                     hook.url,
@@ -268,11 +275,17 @@ class WebhookDispatcher:
             except (OSError, http.client.HTTPException) as exc:
                 delivery.exception = "%s: %s" % (type(exc).__name__, exc)
             delivery.final = delivery.ok or attempt == attempts or self.stopped
+            if delivery.ok or attempt == attempts:
+                self._done(event, hook)
             self._record(delivery)
             if delivery.final:
                 return
             if self._stop_event.wait(self.backoff * (2 ** (attempt - 1))):
                 return
+
+    def _done(self, event, hook):
+        if self.on_done is not None:
+            self.on_done(event.id, hook.id)
 
     def _post(self, url, body, headers):
         parts = urlsplit(url)
