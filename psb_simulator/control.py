@@ -7,7 +7,7 @@ faults. Routes::
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
     PUT    /_sim/settings                   "webhookAttempts", "webhookBackoff", "webhookTimeout",
-                                            "loopback"}
+                                            "loopback", "statusForm"}
     GET    /_sim/latency | PUT {"seconds"}   shortcut for settings.latency
     POST   /_sim/incoming?party=&documentId=&sender=    body: the XML            -> {"id"}
            (or a JSON body {"party", "xml", "documentId", "sender"})
@@ -27,7 +27,7 @@ faults. Routes::
     GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?} (or a list)
     DELETE /_sim/participants/{id}
     POST   /_sim/delivery-outcome {"receiver", "outcome": "sent"|"retry"|"error"|null, "message"?,
-                                   "retries"?, "then"?}
+                                   "retries"?, "then"?, "status"?: "Failed"|"Rejected"}
     GET    /_sim/hooks
     GET    /_sim/webhooks | DELETE /_sim/webhooks | POST /_sim/webhooks/pause | POST /_sim/webhooks/resume
     POST   /_sim/webhooks/wait {"count"?, "timeout"?, "topic"?}
@@ -79,6 +79,7 @@ def settings(sim):
         "webhookBackoff": sim.webhook_backoff,
         "webhookTimeout": sim.webhook_timeout,
         "loopback": sim.loopback,
+        "statusForm": sim.status_form,
     }
 
 
@@ -91,6 +92,7 @@ _SETTERS = {
     "webhookBackoff": ("webhook_backoff", float),
     "webhookTimeout": ("webhook_timeout", float),
     "loopback": ("loopback", bool),
+    "statusForm": ("status_form", str),
 }
 
 
@@ -311,6 +313,7 @@ def handle(sim, method, segments, query, headers, body):
             data.get("message"),
             int(data.get("retries", 1)),
             data.get("then") or "sent",
+            data.get("status"),
         )
         return json_reply({"ok": True})
 
