@@ -1,8 +1,12 @@
 """The control API under ``/_sim/``: drive a simulator running in another process.
 
-Python wrapper: :class:`psb_simulator.remote.RemoteSimulator`. Loopback clients only (403
-otherwise). JSON in, JSON out; no token needed; never logged, never delayed, never affected by
-faults. Routes::
+Python wrapper: :class:`psb_simulator.remote.RemoteSimulator`. The simulator answers loopback clients only.
+Every control call sends the simulator's control token in ``X-Sim-Token`` (401 otherwise;
+``PSBSimulator.control_token``; the command line reads it from ``PSB_SIMULATOR_TOKEN`` or keeps it in a
+0600 file, ``--token-file``), except the two that reveal nothing: ``GET /_sim/health`` and, in demo mode,
+``POST /_sim/demo-parties`` (the demo account takes on a party, as the addon's Demo environment asks on
+activation). Hooks are listed without their webhook secrets. JSON in, JSON out; never logged, never
+delayed, never affected by faults. Routes::
 
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
@@ -45,6 +49,23 @@ import json
 from . import ids, ubl
 from .faults import KINDS
 from .wire import ApiError, Reply, empty_reply, json_reply
+
+TOKEN_HEADER = "X-Sim-Token"  # noqa: S105 (a header name)
+
+
+def open_route(sim, method, segments):
+    """The control calls that need no token: they reveal nothing and change nothing that matters."""
+    head = segments[0] if segments else "health"
+    if head == "health" and method == "GET" and len(segments) <= 1:
+        return True
+    return sim.demo and head == "demo-parties" and method == "POST" and len(segments) == 1
+
+
+def _hook_dict(hook):
+    data = dict(hook.as_dict(), partyId=ids.letter(hook.party) if hook.party else None)
+    data["action"] = hook.url  # the webhook secret after the '#' stays with its owner
+    data["hasSecret"] = bool(hook.secret)
+    return data
 
 
 def _body(req):
@@ -318,7 +339,7 @@ def handle(sim, method, segments, query, headers, body):
         return json_reply({"ok": True})
 
     if head == "hooks" and method == "GET":
-        return json_reply([dict(h.as_dict(), partyId=ids.letter(h.party) if h.party else None) for h in sim.hooks])
+        return json_reply([_hook_dict(h) for h in sim.hooks])
 
     if head == "webhooks":
         if arg is None and method == "GET":

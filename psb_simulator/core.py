@@ -1,6 +1,8 @@
 """The :class:`PSBSimulator`: public Python API and the PSB's behaviour behind the HTTP routes."""
 
 import copy
+import ipaddress
+import secrets
 import threading
 import time
 import uuid
@@ -24,6 +26,7 @@ DEMO_PARTICIPANTS = (
 )
 
 OUTCOMES = ("sent", "retry", "error", "invalid")
+LOOPBACK_NAMES = ("localhost",)
 PING_TOPIC = "Ping"
 
 TOPIC_SENT = "InvoiceSent"
@@ -57,6 +60,17 @@ _TOPIC_SHAPED = {
 }
 
 
+def is_loopback_host(host):
+    """True for an address (or ``localhost``) that only this machine reaches."""
+    text = (host or "").strip().strip("[]").lower()
+    if text in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
 class PSBSimulator:
     """A real HTTP server speaking eConnect's PSB REST API (see the package docstring).
 
@@ -73,7 +87,13 @@ class PSBSimulator:
         token_lifetime=3600,
         loopback=None,
         verbose=False,
+        control_token=None,
+        state_file=None,
     ):
+        if not is_loopback_host(host):
+            raise ValueError(
+                "The PSB simulator listens on loopback only (127.0.0.1, ::1, localhost), not on %r." % (host,)
+            )
         self.host = host
         self.port = port
         self.demo = bool(demo)
@@ -98,14 +118,25 @@ class PSBSimulator:
         self.log = RequestLog()
         self.scheduler = Scheduler()
         self.dispatcher = WebhookDispatcher()
+        self.dispatcher.on_done = self._webhook_done
         self.demo_parties = []  # keys shown by me/party in demo mode before any is used
+        #: the secret every control call (``/_sim/``) must send in ``X-Sim-Token`` (see :mod:`.control`)
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self._events = []
         self._events_lock = threading.Lock()
+        self._pending = {}  # (event id, hook id) -> (Event, Hook): webhook deliveries not finished yet
         self._server = None
         self._thread = None
         if self.demo:
             for party_id, name in DEMO_PARTICIPANTS:
                 self.add_participant(party_id, name=name)
+        self._state_file = None
+        self._restored_webhooks = []
+        if state_file:
+            from .persist import StateFile
+
+            self._state_file = StateFile(self, state_file)
+            self._restored_webhooks = self._state_file.load()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self):
@@ -124,7 +155,37 @@ class PSBSimulator:
             daemon=True,
         )
         self._thread.start()
+        if self._state_file is not None:
+            self._resume_after_restart()
+            self._state_file.start()
         return self
+
+    def _resume_after_restart(self):
+        """Deliver what was due when the state file was written: delivery results, then webhooks."""
+        with self.state.lock:
+            due = [doc.id for doc in self.state.sent.values() if doc.outcome is None]
+        for document_id in due:
+            self.scheduler.call_later(self.delivery_delay, self._deliver, document_id)
+        restored, self._restored_webhooks = self._restored_webhooks, []
+        for event, hook in restored:
+            with self._events_lock:
+                self._pending[(event.id, hook.id)] = (event, hook)
+            self.dispatcher.submit(event, [hook])
+
+    def changed(self):
+        """Something changed: the state file (if any) is written shortly."""
+        if self._state_file is not None:
+            self._state_file.changed()
+
+    def pending_webhooks(self):
+        """``[(Event, Hook)]`` whose delivery has not finished (kept in the state file)."""
+        with self._events_lock:
+            return list(self._pending.values())
+
+    def _webhook_done(self, event_id, hook_id):
+        with self._events_lock:
+            self._pending.pop((event_id, hook_id), None)
+        self.changed()
 
     def stop(self):
         server, self._server = self._server, None
@@ -137,6 +198,8 @@ class PSBSimulator:
             self._thread = None
         self.scheduler.stop()
         self.dispatcher.stop()
+        if self._state_file is not None:
+            self._state_file.stop()
 
     def __enter__(self):
         return self.start()
@@ -406,7 +469,7 @@ class PSBSimulator:
         with st.lock:
             override = st.delivery_outcomes.get(doc.receiver)
             if override is not None:
-                return override
+                return (*override, None)[:5]  # (a state file may hold the older 4-tuples)
             label = ids.letter(doc.receiver) if doc.receiver else doc.receiver_text
             if doc.receiver is None:
                 return "error", "The receiver id %r is not a valid party id." % doc.receiver_text, 0, "error", None
@@ -471,6 +534,7 @@ class PSBSimulator:
             if outcome != "retry":
                 doc.outcome = outcome
         self._emit(Event(topic, doc.party, doc.id, text, details))
+        self.changed()
         if outcome == "retry":
             delay = self.delivery_delay if self.retry_delay is None else self.retry_delay
             self.scheduler.call_later(delay, self._deliver, document_id)
@@ -591,7 +655,11 @@ class PSBSimulator:
             self._events.append(event)
         with self.state.lock:
             hooks = [copy.copy(h) for h in self.state.hooks_for_event(event.party, event.topic)]
+        with self._events_lock:
+            for hook in hooks:
+                self._pending[(event.id, hook.id)] = (event, hook)
         self.dispatcher.submit(event, hooks)
+        self.changed()
 
     def ping(self, party_key):
         """Send a ``Ping`` event to the active hooks of a party (``None``: the environment's)."""

@@ -2,7 +2,7 @@
 
     from psb_simulator.remote import RemoteSimulator
 
-    remote = RemoteSimulator("http://127.0.0.1:8070")
+    remote = RemoteSimulator("http://127.0.0.1:8070", token=...)  # or PSB_SIMULATOR_TOKEN / token_file
     remote.set_latency(0.05)
     document_id = remote.inject_incoming("0106:12345678", xml_bytes)
 
@@ -11,6 +11,7 @@ API's JSON. Standard library only; proxies from the environment are ignored.
 """
 
 import json
+import os
 import urllib.error
 import urllib.request
 from urllib.parse import quote, urlencode
@@ -23,10 +24,26 @@ class RemoteError(Exception):
         self.body = body
 
 
+TOKEN_ENV = "PSB_SIMULATOR_TOKEN"  # noqa: S105 (a variable name)
+
+
+def read_token(token=None, token_file=None):
+    """The control token: given, else ``$PSB_SIMULATOR_TOKEN``, else the first line of ``token_file``."""
+    if token:
+        return token
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV]
+    if token_file and os.path.exists(token_file):
+        with open(token_file, encoding="utf-8") as handle:
+            return handle.readline().strip() or None
+    return None
+
+
 class RemoteSimulator:
-    def __init__(self, url, timeout=30):
+    def __init__(self, url, timeout=30, token=None, token_file=None):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.token = read_token(token, token_file)
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -35,6 +52,8 @@ class RemoteSimulator:
         if params:
             url += "?" + urlencode({k: v for k, v in params.items() if v is not None})
         body, headers = None, {"Accept": "application/json"}
+        if self.token:
+            headers["X-Sim-Token"] = self.token
         if raw is not None:
             body, headers["Content-Type"] = raw, content_type or "application/xml"
         elif data is not None:

@@ -4,6 +4,7 @@
 import contextlib
 import ipaddress
 import logging
+import secrets
 import socket
 import sys
 import threading
@@ -41,6 +42,10 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
+
+    def verify_request(self, request, client_address):
+        """Nothing of the simulator answers outside loopback: other clients are cut off unanswered."""
+        return _is_loopback(client_address[0])
 
     def process_request(self, request, client_address):
         with self._connections_lock:
@@ -222,6 +227,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         entry.error_code = reply.error_code
         entry.duration = time.time() - started
         sim.log.append(entry)
+        sim.changed()
         self._write(reply, head_only=method == "HEAD")
 
     def _route(self, sim, method, raw_path, path, query, body, entry):
@@ -255,12 +261,16 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _handle_control(self, method, raw_path, query, body):
         sim = self.server.sim
-        if not _is_loopback(self.client_address[0]):
-            self._write(error_reply(403, "The control API only answers loopback clients.", "API403"))
-            return
         segments = [unquote(s) for s in raw_path[len(CONTROL_PREFIX) :].split("/") if s]
+        if not control.open_route(sim, method, segments) and not secrets.compare_digest(
+            (self.headers.get(control.TOKEN_HEADER) or "").encode(), sim.control_token.encode()
+        ):
+            self._write(error_reply(401, "The control API needs the simulator's control token.", "API401"))
+            return
         try:
             reply = control.handle(sim, method, segments, query, self.headers, body)
+            if method not in ("GET", "HEAD"):
+                sim.changed()
         except ApiError as exc:
             reply = exc.reply()
         except Exception as exc:

@@ -153,6 +153,9 @@ class WebhookDispatcher:
         self._lanes = {}
         self._deliveries = []
         self._stop_event = threading.Event()
+        #: called with (event id, hook id) once a delivery is over: delivered, skipped or given up
+        #: (not when it was cut short by ``stop``: it is still due then)
+        self.on_done = None
 
     # -- control -------------------------------------------------------------------------------
     def start(self):
@@ -226,6 +229,7 @@ class WebhookDispatcher:
         hook, event = job.hook, job.event
         if not hook.is_http:
             body = json.dumps(event.payload(hook.id, now_iso())).encode("utf-8")
+            self._done(event, hook)
             self._record(
                 WebhookDelivery(
                     hook.url,
@@ -268,11 +272,17 @@ class WebhookDispatcher:
             except (OSError, http.client.HTTPException) as exc:
                 delivery.exception = "%s: %s" % (type(exc).__name__, exc)
             delivery.final = delivery.ok or attempt == attempts or self.stopped
+            if delivery.ok or attempt == attempts:
+                self._done(event, hook)
             self._record(delivery)
             if delivery.final:
                 return
             if self._stop_event.wait(self.backoff * (2 ** (attempt - 1))):
                 return
+
+    def _done(self, event, hook):
+        if self.on_done is not None:
+            self.on_done(event.id, hook.id)
 
     def _post(self, url, body, headers):
         parts = urlsplit(url)

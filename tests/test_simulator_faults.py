@@ -1,5 +1,6 @@
 """PSB simulator fault switches, latency, concurrency, keep-alive and the ``/_sim/`` control API."""
 
+import json
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ import pytest
 import requests
 
 from psb_simulator import PSBSimulator, sample_invoice
+from psb_simulator.ids import key as ids_key
 from psb_simulator.server import _is_loopback
 
 OWN = "0106:12345678"
@@ -70,7 +72,10 @@ def send(sim, session, document_id=None):
 
 
 def control(sim, method, path, **kwargs):
-    return requests.request(method, sim.control_url + path, timeout=kwargs.pop("timeout", 10), **kwargs)
+    headers = dict(kwargs.pop("headers", None) or {}, **{"X-Sim-Token": sim.control_token})
+    return requests.request(
+        method, sim.control_url + path, timeout=kwargs.pop("timeout", 10), headers=headers, **kwargs
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,18 +443,67 @@ def _non_loopback_address():
     return None if address.startswith("127.") or address == "0.0.0.0" else address  # noqa: S104
 
 
-def test_control_over_a_real_non_loopback_connection():
+def test_simulator_refuses_to_listen_beyond_loopback():
+    for host in ("0.0.0.0", "::", "192.0.2.1", "example.test"):  # noqa: S104 (the point of the test)
+        with pytest.raises(ValueError, match="loopback only"):
+            PSBSimulator(host=host)
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        PSBSimulator(host=host)
+
+
+def test_nothing_answers_a_real_non_loopback_connection():
+    """Even bound to every address (forced past the constructor's check), a client that is not on loopback
+    is cut off unanswered: the API, the token endpoint and the control API alike."""
     address = _non_loopback_address()
     if address is None:
         pytest.skip("no non-loopback IPv4 address on this machine")
-    with PSBSimulator(host="0.0.0.0") as exposed:  # noqa: S104 (the point of the test)
+    exposed = PSBSimulator()
+    exposed.host = "0.0.0.0"  # noqa: S104 (the point of the test)
+    with exposed:
         base = "http://%s:%d" % (address, exposed.port)
-        answer = requests.get(base + "/_sim/health", timeout=5)
-        assert answer.status_code == 403
-        assert answer.json()["code"] == "API403"
+        for path in ("/_sim/health", "/api/v1/me/party", "/connect/token"):
+            with pytest.raises(requests.ConnectionError):
+                requests.get(base + path, timeout=5)
         assert requests.get("http://127.0.0.1:%d/_sim/health" % exposed.port, timeout=5).status_code == 200
-        # the API itself answers anyone
-        assert requests.get(base + "/api/v1/me/party", timeout=5).status_code == 401
+
+
+def test_control_api_needs_the_token(sim):
+    sim.add_client("c", "s", parties=[OWN])
+    hook_url = sim.control_url + "/hooks"
+    assert requests.get(hook_url, timeout=5).status_code == 401
+    wrong = requests.get(hook_url, headers={"X-Sim-Token": "guess"}, timeout=5)
+    assert wrong.status_code == 401
+    assert wrong.json()["code"] == "API401"
+    assert requests.post(sim.control_url + "/users", json={"username": "x", "password": "y"}, timeout=5).status_code \
+        == 401
+    assert "x" not in sim.auth.users
+    # health reveals nothing: open
+    assert requests.get(sim.control_url + "/health", timeout=5).status_code == 200
+    # demo-parties is open in demo mode only
+    assert requests.post(sim.control_url + "/demo-parties", json={"party": OWN}, timeout=5).status_code == 401
+    assert control(sim, "GET", "/hooks").status_code == 200
+
+
+def test_demo_parties_open_in_demo_mode():
+    with PSBSimulator(demo=True) as demo:
+        answer = requests.post(demo.control_url + "/demo-parties", json={"party": OWN, "name": "Mine"}, timeout=5)
+        assert answer.status_code == 200
+        assert ids_key(OWN) in demo.demo_parties
+        assert requests.get(demo.control_url + "/received", timeout=5).status_code == 401
+
+
+def test_hooks_are_listed_without_their_secret(sim, http):
+    party = enc(OWN)
+    answer = http.put(
+        sim.api_url + "/api/v1/%s/hook" % party,
+        json={"id": "h1", "name": "h", "action": "https://example.test/hook#very-secret", "topics": ["*"]},
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    listed = control(sim, "GET", "/hooks").json()
+    assert [h["action"] for h in listed] == ["https://example.test/hook"]
+    assert listed[0]["hasSecret"] is True
+    assert "very-secret" not in json.dumps(listed)
 
 
 def test_server_survives_concurrent_control_and_api(sim, http):
@@ -475,7 +529,7 @@ def test_server_survives_concurrent_control_and_api(sim, http):
 def test_remote_simulator_wrapper(sim, http):
     from psb_simulator.remote import RemoteError, RemoteSimulator
 
-    remote = RemoteSimulator(sim.url)
+    remote = RemoteSimulator(sim.url, token=sim.control_token)
     assert remote.health()["ok"] is True
     remote.set_latency(0.02)
     assert remote.settings()["latency"] == 0.02

@@ -95,8 +95,10 @@ def main():
             shutil.rmtree(pg_dir, ignore_errors=True)
         cluster = ThrowawayCluster(pg_dir, port=5439, keep=True).start()
         env.update(cluster.env)
+    token_file = os.path.join(ROOT, "var", "psb-simulator.token")
     simulator = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "bin", "psb-simulator"), "--demo", "--port", str(SIMULATOR_PORT)],
+        [sys.executable, os.path.join(ROOT, "bin", "psb-simulator"), "--demo", "--port", str(SIMULATOR_PORT),
+         "--token-file", token_file, "--state-file", os.path.join(ROOT, "var", "psb-simulator.json")],
     )
     demo_url = f"http://127.0.0.1:{SIMULATOR_PORT}"
     env["ECONNECT_DEMO_URL"] = demo_url
@@ -118,8 +120,11 @@ def main():
         server = subprocess.Popen([sys.executable, "-m", "odoo", *common, f"--http-port={opts.port}"], env=env)
         if wait_for(f"http://localhost:{opts.port}/web/login", timeout=120):
             # a vendor's e-invoice arrives: eConnect's webhook tells Odoo, which turns it into a vendor bill
+            with open(token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
             request = urllib.request.Request(
-                f"{demo_url}/_sim/incoming/sample", method="POST", headers={"Content-Type": "application/json"},
+                f"{demo_url}/_sim/incoming/sample", method="POST",
+                headers={"Content-Type": "application/json", "X-Sim-Token": token},
                 data=b'{"party": "0106:12345678", "sender": "0106:87654321"}',
             )
             with urllib.request.urlopen(request, timeout=10):

@@ -342,6 +342,9 @@ class EconnectEvent(models.Model):
         # notes, warnings and activities in the company's language (the scheduled action runs as OdooBot)
         lang = self.company_id.partner_id.lang or self.env.lang
         event = self.with_company(self.company_id).with_context(lang=lang)
+        if not event._econnect_lease():
+            stats["failed"] += 1
+            return
         after_commit = None
         try:
             with self.env.cr.savepoint():
@@ -394,25 +397,41 @@ class EconnectEvent(models.Model):
             values["move_id"] = move.id
         self.write(values)
 
-    def _econnect_record_failure(self, message, permanent=False):
-        """Count a failed attempt: retry later with backoff, or stop (and tell the administrators)."""
+    def _econnect_lease(self):
+        """Count this attempt before it starts, and commit: a run that dies on the event (its time or memory limit,
+        a kill) has used an attempt like any failure, and the event waits its backoff instead of blocking the
+        events behind it. Returns False when the event had its last attempt already: then it fails now."""
         self.ensure_one()
         attempts = self.attempts + 1
-        if permanent or attempts >= MAX_ATTEMPTS:
-            self.write({"state": "error", "attempts": attempts, "last_error": message, "next_attempt_at": False})
-            _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
-            self._econnect_alert_administrators(message)
+        if attempts > MAX_ATTEMPTS:
+            self._econnect_fail(self.env._(
+                "Stopped after %(count)s attempts. The last one did not finish: the process was stopped (its time "
+                "or memory limit?). %(error)s",
+                count=self.attempts, error=self.last_error or "",
+            ).strip())
+            self._econnect_commit()
+            return False
+        wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
+        self.write({"attempts": attempts, "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait)})
+        self._econnect_commit()
+        return True
+
+    def _econnect_record_failure(self, message, permanent=False):
+        """A failed attempt (counted by its lease): retry after the backoff, or stop (and tell the administrators)."""
+        self.ensure_one()
+        if permanent or self.attempts >= MAX_ATTEMPTS:
+            self._econnect_fail(message)
         else:
-            wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
-            self.write({
-                "attempts": attempts,
-                "last_error": message,
-                "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait),
-            })
+            self.write({"last_error": message})
             _logger.info(
-                "eConnect event %s (%s %s) attempt %s failed, next in %s min: %s",
-                self.id, self.topic, self.document_id, attempts, wait, message,
+                "eConnect event %s (%s %s) attempt %s failed, next at %s: %s",
+                self.id, self.topic, self.document_id, self.attempts, self.next_attempt_at, message,
             )
+
+    def _econnect_fail(self, message):
+        self.write({"state": "error", "last_error": message, "next_attempt_at": False})
+        _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
+        self._econnect_alert_administrators(message)
 
     def _econnect_administrators(self):
         """The eConnect administrators of the event's company (real, internal, active users)."""

@@ -5,6 +5,7 @@ from . import test_peppol_coexistence
 from . import test_receive_prompt
 from . import test_security
 from . import test_send
+from . import test_parallel
 from . import test_secrets
 from . import test_send_concurrency
 from . import test_ubl_conformance

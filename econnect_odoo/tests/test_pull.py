@@ -282,6 +282,45 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertEqual(event.state, "done")
         self.assertEqual(len(self.bill_of(document_id)), 1)
 
+    def test_a_run_killed_on_an_event_counts_an_attempt_and_the_others_go_on(self):
+        """A worker killed while it processes an event (time or memory limit, SIGKILL) commits nothing after the
+        event's lease: the attempt counts, the event waits its backoff, the events behind it are processed, and
+        after the last attempt it fails and the administrators are told. (bench/faults.py kills for real.)"""
+        poison = self.receive_document(invoice(number="POISON"))
+        healthy = self.receive_document(invoice(number="HEALTHY", amount="50.00"))
+        admin = self.econnect_admin(login="econnect_admin_poison")
+        Event = self.registry["econnect.event"]
+        process = Event._econnect_process
+
+        def killed_on_poison(event, stats):
+            if event.document_id == poison:
+                raise SystemExit("killed")  # not an exception the pull handles: nothing after the lease survives
+            return process(event, stats)
+
+        event = self.event_of(poison)
+        with patch.object(Event, "_econnect_process", killed_on_poison):
+            for attempt in range(1, 6):
+                # not assertRaises: Odoo's rolls back what happened inside it, and the lease must survive
+                killed = False
+                try:
+                    self.pull()
+                except SystemExit:
+                    killed = True
+                self.assertTrue(killed, "the run was killed")
+                self.env.invalidate_all()
+                self.assertEqual((event.state, event.attempts), ("pending", attempt))
+                self.assertGreater(event.next_attempt_at, fields.Datetime.now(), "it waits its backoff")
+                if attempt == 1:
+                    self.pull()  # the next run is not stuck behind it
+                    self.assertEqual(self.event_of(healthy).state, "done")
+                    self.assertEqual(len(self.bill_of(healthy)), 1)
+                self.make_due(event)
+            self.pull()
+        self.assertEqual((event.state, event.attempts), ("error", 5))
+        self.assertIn("did not finish", event.last_error)
+        self.assertIn(admin, event.activity_ids.user_id)
+        self.assertFalse(self.bill_of(poison))
+
     def test_document_with_an_external_entity_is_refused_unexpanded(self):
         document_id = self.receive_document(XXE)
         self.pull()
