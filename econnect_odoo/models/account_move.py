@@ -192,6 +192,17 @@ class AccountMove(models.Model):
             limit=1,
         )
 
+    @api.model
+    def _econnect_find_sent_elsewhere(self, company, document_id):
+        """Whether an invoice of another company than ``company`` was sent as ``document_id`` (call with sudo)."""
+        return bool(self.search_count(
+            [
+                ("company_id", "!=", company.id),
+                "|", ("econnect_uuid", "=", document_id), ("econnect_document_id", "=", document_id),
+            ],
+            limit=1,
+        ))
+
     # ------------------------------------------------------------------------------------------
     # Checks before anything leaves
     # ------------------------------------------------------------------------------------------

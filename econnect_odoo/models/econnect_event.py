@@ -7,6 +7,7 @@ its own savepoint, committed before anything is acknowledged at eConnect.
 """
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -603,15 +604,78 @@ class EconnectEvent(models.Model):
     # InvoiceResponseReceived: the customer's answer
     # ------------------------------------------------------------------------------------------
     def _econnect_process_invoice_response(self, stats):
-        response_id = self.response_document_id
-        if not response_id:
-            raise EconnectPermanentError(self.env._("The event names no response document (responseDocumentId)."))
-        data = self._econnect_download(response_id, self.env._("Downloading the invoice response failed"))
+        """A customer's answer to one of our invoices, in either documented shape of the event (``contract.
+        invoice_response_event_ids``): applied to that invoice only when it is one of this company's. The answer
+        is read from the event when it carries it, else downloaded from the shape's documented path."""
+        raw = self._econnect_payload_data()
+        shape, invoice_id, response_id = contract.invoice_response_event_ids(raw)
+        if shape is None:
+            raise EconnectPermanentError(self.env._(
+                "The invoice response event names no response (neither responseDocumentId nor refToDocumentId): "
+                "it cannot be told which document is the answer and which the invoice."
+            ))
+        if not invoice_id:
+            raise EconnectPermanentError(self.env._("The invoice response names no invoice: not applied."))
+        Move = self.env["account.move"]
+        move = Move._econnect_find_sent(self.company_id, invoice_id)
+        if not move:
+            if Move.sudo()._econnect_find_sent_elsewhere(self.company_id, invoice_id):
+                raise EconnectPermanentError(self.env._(
+                    "The invoice response names eConnect document %(document)s, an invoice of another company "
+                    "than %(company)s: not applied.", document=invoice_id, company=self.company_id.name,
+                ))
+            raise EconnectPermanentError(self.env._(
+                "The invoice response names eConnect document %(document)s, but no invoice of %(company)s was sent "
+                "with that id: not applied.", document=invoice_id, company=self.company_id.name,
+            ))
+        response = self._econnect_response_in_event(raw) or self._econnect_download_response(
+            shape, invoice_id, response_id
+        )
+        if response.status not in Move._econnect_response_codes():
+            raise EconnectPermanentError(
+                self.env._("The invoice response has an unknown status %s.", response.status)
+            )
+        if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
+            self.env["econnect.notifier"]._econnect_notify("response", move)
+            stats["updates"] += 1
+        self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
+        return None
+
+    def _econnect_payload_data(self):
+        try:
+            data = json.loads(self.payload or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _econnect_response_in_event(self, raw):
+        """The answer as the event states it (old docs: ``details.statusCode`` and friends), or None."""
+        try:
+            answer = contract.invoice_response_from_event(raw)
+        except ValueError as error:
+            raise EconnectPermanentError(
+                self.env._("The invoice response in the event cannot be read: %s", error)
+            ) from error
+        if answer is None:
+            return None
+        return received_document.InvoiceResponse(
+            status=answer["status"], reasons=answer["reasons"], actions=answer["actions"], note=answer["note"]
+        )
+
+    def _econnect_download_response(self, shape, invoice_id, response_id):
+        """Download the response document from the path its event shape documents, and read it."""
+        client, party = self._econnect_client_and_party()
+        max_bytes = self._econnect_max_document_bytes()
+        try:
+            if shape == contract.RESPONSE_EVENT_NEW:
+                data = client.download_invoice_response(party, invoice_id, response_id, max_bytes=max_bytes)
+            else:
+                data = client.download_document(party, response_id, max_bytes=max_bytes)
+        except PSBError as error:
+            raise self._econnect_psb_failure(error, self.env._("Downloading the invoice response failed")) from error
         problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
-            response = received_document.invoice_response(
-                received_document.parse(data, max_bytes=self._econnect_max_document_bytes())
-            )
+            return received_document.invoice_response(received_document.parse(data, max_bytes=max_bytes))
         except received_document.UnsafeDocument as error:
             raise EconnectRefusedDocument(
                 self.env._("The invoice response was refused: %s", problem_text(error)), data
@@ -620,31 +684,6 @@ class EconnectEvent(models.Model):
             raise EconnectPermanentError(
                 self.env._("The invoice response cannot be read: %s", problem_text(error))
             ) from error
-        Move = self.env["account.move"]
-        if response.status not in Move._econnect_response_codes():
-            raise EconnectPermanentError(
-                self.env._("The invoice response has an unknown status %s.", response.status)
-            )
-        move = Move._econnect_find_sent(self.company_id, self.document_id) if self.document_id else Move
-        if not move:
-            self._econnect_mark_done(self.env._("No invoice in Odoo has this eConnect document id."))
-        else:
-            if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
-                self.env["econnect.notifier"]._econnect_notify("response", move)
-                stats["updates"] += 1
-            self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
-        company = self.company_id
-        if not company.econnect_delete_after_download:
-            return None
-
-        def delete_response():
-            try:
-                client, party = self._econnect_client_and_party()
-                client.delete_purchase_invoice(party, response_id)
-            except (PSBError, EconnectRetryLater) as error:  # kept 7 days after download at eConnect anyway
-                _logger.info("eConnect: deleting invoice response %s failed: %s", response_id, error)
-
-        return delete_response
 
     # ------------------------------------------------------------------------------------------
     # User actions

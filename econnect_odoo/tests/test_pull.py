@@ -2,7 +2,6 @@
 
 import re
 import time
-import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -475,22 +474,6 @@ class TestPull(EconnectReceiveMixin, HttpCase):
     # ------------------------------------------------------------------------------------------
     # Delivery results and customers' answers
     # ------------------------------------------------------------------------------------------
-    def sent_invoice(self, receiver=BUYER_PARTY):
-        """An invoice of ours that went to eConnect (sent with the real client to the simulator)."""
-        partner = self.env["res.partner"].create({"name": "Buyer BV"})
-        move = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "invoice_line_ids": [fields.Command.create({"name": "Service", "quantity": 1, "price_unit": 100})],
-        })
-        move.action_post()
-        document_id = str(uuid.uuid4())
-        xml = sample_invoice(PARTY, receiver, number=move.name)
-        self.company._econnect_client().send_invoice(PARTY, xml, document_id)
-        move.write({"econnect_state": "sent", "econnect_uuid": document_id, "econnect_document_id": document_id})
-        self.env.flush_all()
-        return move
-
     def test_delivered_invoice(self):
         move = self.sent_invoice()
         self.wait_for_webhooks(1, topic="InvoiceSent")
@@ -581,34 +564,6 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         event = self.event_of("not-ours")
         self.assertEqual(event.state, "done")
         self.assertIn("No invoice", event.result)
-
-    def test_customer_rejects_then_pays(self):
-        move = self.sent_invoice()
-        self.wait_for_webhooks(1, topic="InvoiceSent")
-        self.simulator.inject_invoice_response(
-            PARTY, move.econnect_uuid, "RE", reasons={"PRI": "Unit price is wrong"},
-            actions={"NIN": "Please send a new invoice"}, note="See our order 42",
-        )
-        self.wait_for_webhooks(1, topic="InvoiceResponseReceived")
-        self.pull()
-        self.assertEqual(move.econnect_response_status, "RE")
-        self.assertIn("Prices incorrect: Unit price is wrong", move.econnect_response_detail)
-        self.assertIn("Issue a new invoice: Please send a new invoice", move.econnect_response_detail)
-        self.assertIn("See our order 42", move.econnect_response_detail)
-        self.assertTrue(move.activity_ids.filtered(lambda a: "Rejected" in (a.summary or "")))
-        self.assertTrue(any("Rejected" in (m.body or "") for m in move.message_ids))
-        self.simulator.inject_invoice_response(PARTY, move.econnect_uuid, "PD")
-        self.wait_for_webhooks(2, topic="InvoiceResponseReceived")
-        self.pull()
-        self.assertEqual(move.econnect_response_status, "PD")
-
-    def test_customer_acknowledges(self):
-        move = self.sent_invoice()
-        self.simulator.inject_invoice_response(PARTY, move.econnect_uuid, "AB")
-        self.wait_for_webhooks(1, topic="InvoiceResponseReceived")
-        self.pull()
-        self.assertEqual(move.econnect_response_status, "AB")
-        self.assertFalse(move.econnect_response_detail)
 
     def test_received_error_of_our_upload_fails_the_invoice(self):
         """eConnect's Validate phase refuses one of our uploads after accepting it: an InvoiceReceivedError with
