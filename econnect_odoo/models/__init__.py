@@ -18,3 +18,4 @@ from . import account_move_receive
 from . import account_journal
 from . import ir_attachment
 from . import econnect_event
+from . import ir_cron

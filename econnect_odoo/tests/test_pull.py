@@ -1,6 +1,7 @@
 """The pull: received documents become vendor bills exactly once, statuses reach sent invoices, whatever fails."""
 
 import re
+import resource
 import time
 from datetime import timedelta
 from unittest.mock import patch
@@ -8,9 +9,11 @@ from unittest.mock import patch
 from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from ..models.econnect_event import PULL_LOCK_KEY
+from ..tools import budget
+from ..tools.budget import Budget
 from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
 from .simulator import sample_invoice
 
@@ -399,8 +402,7 @@ class TestPull(EconnectReceiveMixin, HttpCase):
     def test_stops_before_the_time_limit_and_triggers_itself(self):
         ids = [self.receive_document(invoice(number=f"T-{n}")) for n in range(3)]
         cron = self.env.ref("econnect_odoo.ir_cron_econnect_pull")
-        Event = self.registry["econnect.event"]
-        with patch.object(Event, "_econnect_deadline", lambda self: time.time()):
+        with patch.object(Budget, "spent", lambda self: True):
             stats = self.pull()
         self.assertEqual(stats["processed"], 0)
         self.assertEqual(stats["remaining"], 3)
@@ -431,16 +433,30 @@ class TestPull(EconnectReceiveMixin, HttpCase):
             self.assertTrue(other.fetchone()[0], "the next run can take the lock")
             other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
-    def test_limit_from_the_configuration(self):
-        from odoo.tools import config
-
-        Event = self.env["econnect.event"]
+    def test_budget_from_the_configuration(self):
+        """A margin before Odoo's limits. A cron job counts from the worker's last sign of life, which in prefork
+        comes before its sleep (up to 70 s) or right after its previous job; a button from the request."""
+        cron_env = self.env(context=dict(self.env.context, cron_id=1))
         with patch.dict(config.options, {"limit_time_real_cron": 300}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 240, delta=2)
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() - 70 + 300 - 75, delta=2)
+            budget.note_cron_job_end()  # a job of this process just ended: the pass started then
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() + 300 - 75, delta=2)
         with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 60, delta=2)
-        with patch.dict(config.options, {"limit_time_real_cron": 40}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 20, delta=2)
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() + 120 - 30, delta=2)
+            self.assertAlmostEqual(Budget(self.env).wall_deadline, time.time() + 120 - 30, delta=2)
+        with patch.dict(config.options, {"limit_time_real_cron": 0, "limit_time_real": 0}):
+            self.assertAlmostEqual(Budget(self.env).wall_deadline, time.time() + 3600 - 900, delta=2)
+        # prefork: the kernel stops the worker at RLIMIT_CPU, set before each pass to what it used + limit_time_cpu
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = usage.ru_utime + usage.ru_stime
+        resource.setrlimit(resource.RLIMIT_CPU, (int(used) + 1000, hard))
+        try:
+            with patch.dict(config.options, {"limit_time_cpu": 60}):
+                self.assertEqual(Budget(self.env).cpu_deadline, int(used) + 1000 - 15)
+                self.assertFalse(Budget(self.env).spent())
+        finally:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
     def test_scheduled_action_runs_the_pull(self):
         document_id = self.receive_document(invoice())
