@@ -8,9 +8,10 @@ class IrCron(models.Model):
 
     @classmethod
     def _process_job(cls, db, cron_cr, job):
-        """Note when each job of this process ends: a prefork cron worker gives its sign of life right after its
-        jobs, and our time budgets count from it (tools/budget.py)."""
+        """Tell our time budgets when each job of this process starts (with the cursor of its pass) and ends: a
+        prefork cron worker gives its sign of life between passes, and they count from it (tools/budget.py)."""
+        budget.cron_job_starting(cron_cr)
         try:
             return super()._process_job(db, cron_cr, job)
         finally:
-            budget.note_cron_job_end()
+            budget.cron_job_ended()

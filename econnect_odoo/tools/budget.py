@@ -10,9 +10,10 @@ Odoo stops a worker that exceeds its limits, wherever it is:
 * threaded mode: the server restarts when a cron pass or a request lasts longer than its limit (the thread's
   ``start_time``).
 
-A :class:`Budget` says when to stop: a margin before the earliest of these. The start of the pass in a prefork cron
-worker is not known inside it; it is estimated on the safe side: the latest of the process's start, the end of the
-last job this process ran (recorded by ``models/ir_cron.py``) and now minus the longest sleep.
+A :class:`Budget` says when to stop: a margin before the earliest of these. A prefork cron worker does not know
+when it gave its sign of life; ``models/ir_cron.py`` tells this module when each job starts (with the cursor of its
+pass, one per pass) and ends, and the pass is taken to have started at the latest of the process's start, the end of
+the last job of the previous pass and now minus the longest sleep: never later than the truth.
 """
 
 import datetime
@@ -33,13 +34,22 @@ MIN_MARGIN = 10
 # without any limit: still hand over to a fresh run once an hour
 NO_LIMIT = 3600
 
-_job_ends = {}  # {pid: when the last cron job of this process ended}
+_last_job_end = {}  # {pid: when the last cron job of this process ended}
+_passes = {}  # {pid: (the cursor of the current cron pass, when the pass is taken to have started)}
 _process_start = {}  # {pid: when this process started}
 
 
-def note_cron_job_end():
-    """Called when a cron job of this process ends (a prefork cron worker gives its sign of life right after)."""
-    _job_ends[os.getpid()] = time.time()
+def cron_job_starting(pass_cursor):
+    """Called when a cron job starts; ``pass_cursor`` is the cursor of the pass (Odoo opens one per pass)."""
+    pid = os.getpid()
+    current = _passes.get(pid)
+    if current is None or current[0] is not pass_cursor:  # a new pass: the worker slept (after its sign of life)
+        begin = max(_process_started(), _last_job_end.get(pid, 0.0), time.time() - CRON_SLEEP_MAX)
+        _passes[pid] = (pass_cursor, begin)
+
+
+def cron_job_ended():
+    _last_job_end[os.getpid()] = time.time()
 
 
 def _process_started():
@@ -69,8 +79,9 @@ class Budget:
         thread_start = getattr(threading.current_thread(), "start_time", None)
         if thread_start:  # threaded server: the pass or the request started then
             begin = thread_start
-        elif cron:  # a prefork cron worker (or a job run by hand): its sign of life is not known, estimate it
-            begin = max(_process_started(), _job_ends.get(os.getpid(), 0.0), now - CRON_SLEEP_MAX)
+        elif cron:  # a prefork cron worker: the start of its pass, estimated (or a job run by hand)
+            current = _passes.get(os.getpid())
+            begin = current[1] if current else max(_process_started(), now - CRON_SLEEP_MAX)
         else:
             begin = now
         self.wall_deadline = begin + limit - max(MIN_MARGIN, limit * MARGIN)
