@@ -94,6 +94,11 @@ class EconnectEvent(models.Model):
     )
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next attempt", readonly=True)
+    attempt_started_at = fields.Datetime(
+        string="Attempt under way since", readonly=True,
+        help="Set while an attempt runs. Still set afterwards: the attempt was stopped (e.g. by a time or memory limit "
+        "of Odoo's worker) and the next one waits for a run that has its whole time.",
+    )
     last_error = fields.Text(readonly=True)
     result = fields.Char(readonly=True, help="What processing the event did.")
     processed_at = fields.Datetime(readonly=True)
@@ -222,6 +227,8 @@ class EconnectEvent(models.Model):
                     if budget.spent():
                         break
                     seen.add(event.id)
+                    if event.attempt_started_at and not budget.whole():
+                        continue  # its last attempt was stopped by a limit: it waits for a run with its whole time
                     event._econnect_process_safely(stats)
             stats["remaining"] = self._econnect_ready_events(companies, events, count=True)
             self._econnect_schedule_next(stats["remaining"], companies, budget)
@@ -373,6 +380,7 @@ class EconnectEvent(models.Model):
             "result": result,
             "processed_at": fields.Datetime.now(),
             "next_attempt_at": False,
+            "attempt_started_at": False,
             "last_error": False,
         }
         if move:
@@ -394,7 +402,8 @@ class EconnectEvent(models.Model):
             self._econnect_commit()
             return False
         wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
-        self.write({"attempts": attempts, "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait)})
+        now = fields.Datetime.now()
+        self.write({"attempts": attempts, "next_attempt_at": now + timedelta(minutes=wait), "attempt_started_at": now})
         self._econnect_commit()
         return True
 
@@ -404,14 +413,14 @@ class EconnectEvent(models.Model):
         if permanent or self.attempts >= MAX_ATTEMPTS:
             self._econnect_fail(message)
         else:
-            self.write({"last_error": message})
+            self.write({"last_error": message, "attempt_started_at": False})
             _logger.info(
                 "eConnect event %s (%s %s) attempt %s failed, next at %s: %s",
                 self.id, self.topic, self.document_id, self.attempts, self.next_attempt_at, message,
             )
 
     def _econnect_fail(self, message):
-        self.write({"state": "error", "last_error": message, "next_attempt_at": False})
+        self.write({"state": "error", "last_error": message, "next_attempt_at": False, "attempt_started_at": False})
         _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
         self._econnect_alert_administrators(message)
 

@@ -312,11 +312,15 @@ class TestPull(EconnectReceiveMixin, HttpCase):
                 self.env.invalidate_all()
                 self.assertEqual((event.state, event.attempts), ("pending", attempt))
                 self.assertGreater(event.next_attempt_at, fields.Datetime.now(), "it waits its backoff")
+                self.assertTrue(event.attempt_started_at, "the attempt was stopped under way")
+                self.make_due(event)
                 if attempt == 1:
-                    self.pull()  # the next run is not stuck behind it
+                    # the next run is not stuck behind it; without its whole time it leaves it for a fresh run
+                    with patch.object(Budget, "whole", lambda budget: False):
+                        stats = self.pull()
                     self.assertEqual(self.event_of(healthy).state, "done")
                     self.assertEqual(len(self.bill_of(healthy)), 1)
-                self.make_due(event)
+                    self.assertEqual((event.state, event.attempts, stats["remaining"]), ("pending", 1, 1))
             self.pull()
         self.assertEqual((event.state, event.attempts), ("error", 5))
         self.assertIn("did not finish", event.last_error)

@@ -31,6 +31,8 @@ CRON_SLEEP_MAX = 70
 # stop this share of the limit before it (at least MIN_MARGIN seconds): the item under way must finish in it
 MARGIN = 0.25
 MIN_MARGIN = 10
+# a run "has its whole time" while this share of it is left
+FRESH = 0.9
 # without any limit: still hand over to a fresh run once an hour
 NO_LIMIT = 3600
 
@@ -84,11 +86,13 @@ class Budget:
             begin = current[1] if current else max(_process_started(), now - CRON_SLEEP_MAX)
         else:
             begin = now
-        self.wall_deadline = begin + limit - max(MIN_MARGIN, limit * MARGIN)
+        self.wall_whole = limit - max(MIN_MARGIN, limit * MARGIN)  # what a run that starts with its pass gets
+        self.wall_deadline = begin + self.wall_whole
         cpu_limit = resource.getrlimit(resource.RLIMIT_CPU)[0]
-        self.cpu_deadline = math.inf
+        self.cpu_deadline = self.cpu_whole = math.inf
         if cpu_limit != resource.RLIM_INFINITY and cpu_limit > 0:
             pass_cpu = config.get("limit_time_cpu") or 0
+            self.cpu_whole = pass_cpu - max(MIN_MARGIN / 2, pass_cpu * MARGIN)
             self.cpu_deadline = cpu_limit - max(MIN_MARGIN / 2, pass_cpu * MARGIN)
 
     @staticmethod
@@ -98,6 +102,13 @@ class Budget:
 
     def spent(self):
         return time.time() >= self.wall_deadline or self._cpu() >= self.cpu_deadline
+
+    def whole(self):
+        """Whether (almost) all of the time a run may get is still there: what an item that was stopped by a limit
+        before needs to be tried again."""
+        cpu_left = self.cpu_deadline - self._cpu()
+        return (self.wall_deadline - time.time() >= FRESH * self.wall_whole
+                and (self.cpu_whole == math.inf or cpu_left >= FRESH * self.cpu_whole))
 
     def seconds_left(self):
         return max(0.0, min(self.wall_deadline - time.time(), self.cpu_deadline - self._cpu()))
