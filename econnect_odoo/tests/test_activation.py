@@ -119,6 +119,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
 
     def _base_url(self, url):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", url)
+        self.env.invalidate_all()  # the address shown is computed when read (a new request in the web client)
 
     def test_webhook_address_must_be_public_https(self):
         """eConnect posts to https addresses it reaches from the internet: activation refuses anything else before
