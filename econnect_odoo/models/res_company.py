@@ -252,8 +252,8 @@ class ResCompany(models.Model):
         )
 
     def _econnect_check_admin(self):
-        if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:
-            raise UserError(self.env._("Only eConnect administrators may do this."))
+        """Shorthand: an eConnect administrator working in each of these companies (res_company_access.py)."""
+        self.env["res.company"]._econnect_check_access(self, "admin")
 
     def _econnect_hook_topics(self, receive):
         return list(SENDING_TOPICS + RECEIVING_TOPICS) if receive else list(SENDING_TOPICS)
@@ -425,7 +425,7 @@ class ResCompany(models.Model):
         """Decide receiving for ``[(company, enabled, journal or None)]`` at once (the prompt, the buttons), all or
         nothing. eConnect administrators may decide this (and choose the receiving journal) without the right to
         edit companies in general."""
-        self._econnect_check_admin()
+        self._econnect_check_access(self.browse([company.id for company, _enabled, _journal in choices]), "admin")
         journals = self.env["account.journal"].sudo()
         decisions = []
         for company, enabled, journal in choices:
