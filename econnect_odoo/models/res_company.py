@@ -181,11 +181,8 @@ class ResCompany(models.Model):
     def _econnect_check_connection_reachable(self, connection_id):
         """A company may only use a connection its administrator can see in their own companies: connection keys
         of a company the user does not work in are not theirs to borrow."""
-        if self.env.su:
-            return
-        connection = self.env["econnect.connection"].browse(connection_id)
         try:
-            connection.with_context(allowed_company_ids=self.env.user.company_ids.ids).check_access("read")
+            self.env["res.company"]._econnect_check_access(self.env["econnect.connection"].browse(connection_id), None)
         except AccessError:
             raise AccessError(
                 self.env._("You may only choose an eConnect connection of a company you work in.")
