@@ -557,4 +557,6 @@ UNCONFIRMED = {
     "(invoice_response_event_ids: both are read)",
     "invoice_response_delivery_option": "how to ask whether a seller takes invoice responses "
     "(DOCUMENT_FAMILY_INVOICE_RESPONSE, CHECK_RESPONSE_DELIVERY_OPTION)",
+    "invoice_response_retry": "whether eConnect answers 409 to a repeated response document id (a response is "
+    "retried under its own X-EConnect-DocumentId)",
 }

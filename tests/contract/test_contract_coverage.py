@@ -81,3 +81,15 @@ def test_every_schema_is_used():
         if not re.search(r'"%s["#]' % re.escape(name), python) and f'"{name}.json' not in refs
     ]
     assert not unused, f"schemas no test uses: {unused}"
+
+
+def test_readme_limits_list_every_unconfirmed_point():
+    """What is unconfirmed is said where a newcomer reads it: each point of contract.UNCONFIRMED in the README's
+    Limits (and the smoke test reports eConnect's answer to each)."""
+    from psb import contract
+
+    with open(os.path.join(HERE, "..", "..", "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    limits = readme[readme.index("## Limits"):]
+    missing = [key for key in contract.UNCONFIRMED if f"`{key}`" not in limits]
+    assert not missing, f"README Limits does not list: {missing}"
