@@ -76,14 +76,15 @@ def readme_rst():
 
 
 def index_html(rst):
-    from docutils.core import publish_string  # noqa: PLC0415 (only this output needs docutils)
+    from docutils.core import publish_string  # only this output needs docutils
 
     html = publish_string(
         rst, writer_name="html4css1",
         settings_overrides={"embed_stylesheet": False, "stylesheet_path": "", "output_encoding": "unicode",
                             "report_level": 2, "halt_level": 2, "_disable_config": True},
     )
-    return html
+    # Odoo warns about an XML declaration in a module's description: the page starts at its doctype
+    return html.split("?>\n", 1)[1] if html.startswith("<?xml") else html
 
 
 def outputs():

@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # where the clone and the virtualenv go (a test points it elsewhere)
@@ -76,7 +77,10 @@ def log(text):
 
 def _run(cmd, **kwargs):
     log("$ " + " ".join(cmd))
-    return subprocess.run(cmd, check=False, **kwargs)
+    started = time.monotonic()
+    done = subprocess.run(cmd, check=False, **kwargs)
+    log(f"  ({time.monotonic() - started:.0f} s, exit {done.returncode})")
+    return done
 
 
 def imports_odoo(python, pythonpath=None):

@@ -10,16 +10,18 @@
    tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
    runs the coexistence tests, then uninstalls it; installs it again in a database *without* demo data, runs
    ``econnect_rotate_key`` there for real (secrets written under an old master key, read back with the new
-   one alone), and uninstalls it. Any failed test, ERROR/CRITICAL line or WARNING line fails.
+   one alone), and uninstalls it; installs the Dutch demo (``demo_addons/econnect_demo_nl``, what
+   ``tools/run_demo.py`` serves) in a third database and runs its tests, the README's walkthrough as a tour in
+   headless Chromium included. Any failed test, ERROR/CRITICAL line or WARNING line fails.
    When Odoo cannot be had (no network to its repository, ...) the summary says ``odoo SKIPPED`` and why.
 
 A part that did not run is SKIPPED in the summary, never OK.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence`` (skip the install/uninstall checks and the
-account_peppol coexistence run: quicker local runs), ``--odoo-src DIR`` / ``--odoo-git URL`` (see
-``tools/bootstrap.py``).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-demo-nl`` (skip the install/uninstall checks,
+the account_peppol coexistence run and the Dutch demo's run: quicker local runs), ``--odoo-src DIR`` /
+``--odoo-git URL`` (see ``tools/bootstrap.py``).
 """
 
 import argparse
@@ -50,6 +52,7 @@ ODOO_EXTRA_REQUIREMENTS = ["websocket-client"]  # Odoo's browser tests (tours) n
 # Odoo's Python, when it is not the one running this command, also runs the Peppol rules (a subprocess).
 ODOO_VENV_EXTRA_REQUIREMENTS = ["saxonche"]
 OK, FAILED, SKIPPED = "OK", "FAILED", "SKIPPED"
+DEMO_ADDONS = os.path.join(ROOT, "demo_addons")  # development tooling: the Dutch demo (tools/run_demo.py)
 
 
 def banner(text):
@@ -216,6 +219,20 @@ def rotation_runs(common, db, env):
     return runs
 
 
+def dutch_demo_run(common, stamp, env):
+    """The Dutch demo of tools/run_demo.py in a database of its own: its data, and the README's walkthrough as
+    a tour in a real headless Chromium."""
+    demo = OdooRun(
+        "Odoo: install the Dutch demo (econnect_demo_nl) and run its tests, the walkthrough tour included",
+        [*common, "-d", f"econnect_demo_nl_{stamp}", "-i", "econnect_demo_nl", "--test-enable",
+         "--test-tags=/econnect_demo_nl", "--stop-after-init", f"--http-port={free_port()}", "--log-level=test"],
+        env,
+    )()
+    if demo.tests is None or demo.tests[2] == 0:
+        demo.errors.append("the Dutch demo's tests did not run")
+    return demo
+
+
 def get_odoo(opts):
     """The Odoo runtime (bootstrapped when needed), or (None, why not)."""
     banner("Odoo 18.0 (tools/bootstrap.py)")
@@ -250,7 +267,7 @@ def odoo_suite(opts):
         data_dir = tempfile.mkdtemp(prefix="econnect-odoo-data-")
         stamp = time.strftime("%Y%m%d%H%M%S")
         common = [
-            f"--addons-path={runtime.addons_path(ROOT)}",
+            f"--addons-path={runtime.addons_path(ROOT, DEMO_ADDONS)}",
             f"--data-dir={data_dir}",
             f"--db_host={env.get('PGHOST', '127.0.0.1')}",
             f"--db_port={env.get('PGPORT', '5432')}",
@@ -301,6 +318,9 @@ def odoo_suite(opts):
                     ["shell", *common, "-d", db2, "--no-http", "--log-level=warn"], env,
                 )(stdin=UNINSTALL_SCRIPT))
 
+        if not opts.no_demo_nl:
+            runs.append(dutch_demo_run(common, stamp, env))
+
         banner("Odoo summary")
         for item in runs:
             item.report()
@@ -317,6 +337,7 @@ def main():
     parser.add_argument("--no-uninstall", action="store_true")
     parser.add_argument("--no-nodemo", action="store_true")
     parser.add_argument("--no-coexistence", action="store_true")
+    parser.add_argument("--no-demo-nl", action="store_true", help="skip the Dutch demo's database and its tour")
     bootstrap.add_arguments(parser)
     opts = parser.parse_args()
     started = time.monotonic()

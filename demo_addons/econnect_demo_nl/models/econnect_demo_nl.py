@@ -17,6 +17,9 @@ INVOICES = (
 )
 # A credit note for part of the first invoice (one of its two desks).
 CREDIT_NOTE = ("klant", "product.product_product_4", 1)
+# On purpose: an invoice to the municipality without its purchase order number. Sent in a batch with others, the
+# report says what it lacks and sends the rest.
+WITHOUT_ORDER_REFERENCE = ("gemeente", "product.product_product_20", 2, 95.0, "btw_21")
 
 
 class EconnectDemoNl(models.AbstractModel):
@@ -30,8 +33,8 @@ class EconnectDemoNl(models.AbstractModel):
     @api.model
     def _setup(self):
         company = self._company()
-        if not company:
-            return
+        if not company or self.env.ref("econnect_demo_nl.partner_klant", raise_if_not_found=False):
+            return  # no l10n_nl demo company, or set up already (an update of the module)
         chart = self.env["account.chart.template"].with_company(company)
         self._setup_company(company)
         self._setup_products(company, chart)
@@ -136,6 +139,15 @@ class EconnectDemoNl(models.AbstractModel):
             move.action_post()
             moves.setdefault(key, move)
             self._xmlid(f"invoice_{key}", move)
+        key, product, quantity, price, tax = WITHOUT_ORDER_REFERENCE
+        move = self.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice", "partner_id": customers[key].id, "journal_id": journal.id,
+            "company_id": company.id, "invoice_date": today, "partner_bank_id": bank.id,
+            "invoice_line_ids": [(0, 0, {"product_id": self.env.ref(product).id, "quantity": quantity,
+                                         "price_unit": price, "tax_ids": [(6, 0, chart.ref(tax).ids)]})],
+        })
+        move.action_post()
+        self._xmlid(f"invoice_{key}_without_order_reference", move)
         key, product, quantity = CREDIT_NOTE
         credit_note = moves[key]._reverse_moves([{"invoice_date": today, "partner_bank_id": bank.id}])
         product_id = self.env.ref(product).id

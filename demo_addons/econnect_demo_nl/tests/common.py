@@ -28,6 +28,8 @@ class DemoNlMixin:
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.company.ids))
 
     def wait_for_webhooks(self, count, topic):
+        """Deliver the queued webhooks to this test's server until ``count`` more of ``topic`` are done."""
+        count += len(self.simulator.dispatcher.final_deliveries(topic))
         self.env.flush_all()
         self.simulator.resume_webhooks()
         try:
@@ -39,21 +41,21 @@ class DemoNlMixin:
         self.env.invalidate_all()
 
     def vendor_invoices_arrive(self):
-        """What run_demo does once receiving is on: each demo vendor sends its e-invoice; the pull makes bills."""
+        """What run_demo does once receiving is on (HttpCase only: the webhooks reach this test's server): each
+        demo vendor sends its e-invoice; the pull makes bills. Returns {vendor key: bill}."""
+        document_ids = {}
         for vendor in VENDORS:
             xml = sample_invoice(
                 vendor["peppol"], COMPANY["party"], number=vendor["number"], sender_name=vendor["name"],
                 receiver_name=COMPANY["name"], amount=vendor["amount"], vat_percent=vendor["vat_percent"],
             )
-            self.simulator.inject_incoming(COMPANY["party"], xml, document_id=f"demo-bill-{vendor['key']}")
+            document_ids[vendor["key"]] = self.simulator.inject_incoming(COMPANY["party"], xml)
         self.wait_for_webhooks(len(VENDORS), "InvoiceReceived")
         self.env["econnect.event"].sudo()._econnect_pull()
         self.env.invalidate_all()
         return {
-            vendor["key"]: self.env["account.move"].search(
-                [("econnect_received_document_id", "=", f"demo-bill-{vendor['key']}")]
-            )
-            for vendor in VENDORS
+            key: self.env["account.move"].search([("econnect_received_document_id", "=", document_id)])
+            for key, document_id in document_ids.items()
         }
 
     def wait_for_outcome(self, move, timeout=10.0):

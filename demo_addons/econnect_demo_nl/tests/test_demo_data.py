@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..demo_parties import COMPANY, CUSTOMERS, VENDORS
@@ -74,18 +75,15 @@ class TestDemoData(DemoNlMixin, TransactionCase):
             "invoice_line_ids": [(0, 0, {"product_id": self.env.ref("product.product_product_4").id})],
         })
         move.action_post()
-        action = move.action_econnect_send()
-        self.assertNotEqual(move.econnect_state, "sent")
-        self.assertIn("purchase order number", str(action) + str(move.econnect_message))
+        with self.assertRaisesRegex(UserError, "purchase order number"):
+            move.action_econnect_send()
+        self.assertEqual(move.econnect_state, "not_sent")
 
-    def test_vendor_bills_clean_and_one_that_does_not_match(self):
-        self.company.econnect_set_receive(True)
-        bills = self.vendor_invoices_arrive()
-        for vendor in VENDORS:
-            bill = bills[vendor["key"]]
-            self.assertEqual(len(bill), 1, vendor["name"])
-            self.assertEqual(bill.partner_id, self.env.ref(f"econnect_demo_nl.partner_{vendor['key']}"))
-            if vendor["matches"]:
-                self.assertFalse(bill.econnect_import_issue, f"{vendor['name']}: {bill.econnect_import_issue}")
-            else:
-                self.assertIn("does not match", bill.econnect_import_issue)
+    def test_batch_reports_the_invoice_without_order_number_on_purpose(self):
+        without = self.env.ref("econnect_demo_nl.invoice_gemeente_without_order_reference")
+        batch = without | self.env.ref("econnect_demo_nl.invoice_groothandel")
+        action = batch.action_econnect_send()
+        self.assertEqual(action["res_model"], "econnect.send.report")
+        report = self.env["econnect.send.report"].browse(action["res_id"])
+        self.assertIn("purchase order number", " ".join(report.line_ids.mapped("problems")))
+        self.assertEqual(set(batch.mapped("econnect_state")), {"not_sent"}, "nothing leaves before the report")

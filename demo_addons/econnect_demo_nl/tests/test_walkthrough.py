@@ -3,12 +3,25 @@ import unittest
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import _find_executable
 
+from ..demo_parties import VENDORS
 from .common import DemoNlMixin
 
 
 @tagged("post_install", "-at_install")
 class TestWalkthrough(DemoNlMixin, HttpCase):
     """The README's walkthrough of the Dutch demo, clicked in a real headless Chromium as admin."""
+
+    def test_vendor_bills_clean_and_one_that_does_not_match(self):
+        self.company.econnect_set_receive(True)
+        bills = self.vendor_invoices_arrive()
+        for vendor in VENDORS:
+            bill = bills[vendor["key"]]
+            self.assertEqual(len(bill), 1, vendor["name"])
+            self.assertEqual(bill.partner_id, self.env.ref(f"econnect_demo_nl.partner_{vendor['key']}"))
+            if vendor["matches"]:
+                self.assertFalse(bill.econnect_import_issue, f"{vendor['name']}: {bill.econnect_import_issue}")
+            else:
+                self.assertIn("does not match", bill.econnect_import_issue)
 
     def test_walkthrough(self):
         try:
