@@ -142,16 +142,20 @@ class Chromium:
             time.sleep(0.1)
         time.sleep(seconds)
 
-    def shot(self, path, selector=None, margin=12):
+    def shot(self, path, selector=None, margin=12, elements=None):
+        """A PNG of the viewport, or of the element ``selector`` (or the box around the elements the JavaScript
+        expression ``elements`` gives), scrolled into view."""
         params = {"format": "png"}
-        if selector:
-            self.js(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'start'}})")
+        if selector or elements:
+            elements = elements or f"[document.querySelector({json.dumps(selector)})]"
+            self.js(f"({elements})[0].scrollIntoView({{block: 'start'}})")
             time.sleep(0.4)
-            box = self.js(
-                f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
-                f" return [r.x, r.y, r.width, r.height]; }})()"
+            x, y, right, bottom = self.js(
+                f"(() => {{ const r = ({elements}).map(e => e.getBoundingClientRect());"
+                f" return [Math.min(...r.map(b => b.left)), Math.min(...r.map(b => b.top)),"
+                f" Math.max(...r.map(b => b.right)), Math.max(...r.map(b => b.bottom))]; }})()"
             )
-            x, y, w, h = box
+            w, h = right - x, bottom - y
             params["clip"] = {"x": max(0, x - margin), "y": max(0, y - margin), "width": w + 2 * margin,
                               "height": min(h + 2 * margin, HEIGHT), "scale": 1}
         data = self.send("Page.captureScreenshot", params)["data"]
@@ -207,9 +211,10 @@ def main():
 
         # Settings > Invoicing > eConnect
         browser.goto(opts.url + "/odoo/action-account.action_account_config")
-        browser.wait("#econnect_settings")
+        browser.wait("#econnect_connection")
         browser.settle()
-        browser.shot(f"{out}/settings.png", "#econnect_settings")
+        block = "document.querySelector('#econnect_connection').closest('.o_settings_container')"
+        browser.shot(f"{out}/settings.png", elements=f"[{block}.previousElementSibling, {block}]")
 
         # Demo Klant B.V.'s invoice: Send via eConnect, then Delivered
         invoice = rpc.ref("econnect_demo_nl.invoice_klant")

@@ -92,7 +92,7 @@ tours.add("econnect_demo_settings_tour", {
     steps: () => [
         {
             content: "The eConnect block shows the company active",
-            trigger: "#econnect_settings .o_field_widget[name='econnect_state'] span:contains('Active')",
+            trigger: "#econnect_connection .o_field_widget[name='econnect_state'] span:contains('Active')",
         },
         {
             content: "Switch receiving off",
