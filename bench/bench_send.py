@@ -24,62 +24,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from testbed import OdooTestbed, SimulatorProcess, median
+from testbed import OdooTestbed, SimulatorProcess, activate_company, create_invoices, median
 
 CHUNK = 10  # invoices per list action in the batch measurement
 
 
 def setup_company(env, simulator):
-    """A Dutch company with a 21% tax and a bank account, active at the simulator; one Peppol customer."""
-    company = env.ref("base.main_company")
-    company.write({
-        "country_id": env.ref("base.nl").id, "vat": "NL004495445B01", "company_registry": "12345678",
-        "street": "Stationsplein 1", "zip": "3511 ED", "city": "Utrecht",
-    })
-    if not env["account.account"].search_count([("company_ids", "in", company.ids)], limit=1):
-        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-    tax = env["account.tax"].create({
-        "name": "BTW 21%", "amount": 21, "type_tax_use": "sale", "company_id": company.id,
-    })
-    bank = env["res.partner.bank"].create({
-        "acc_number": "NL91ABNA0417164300", "partner_id": company.partner_id.id, "allow_out_payment": True,
-    })
+    """The main company, Dutch and active at the simulator; one Peppol customer."""
     simulator.add_client("bench", "bench-secret")
     simulator.add_user("bench", "bench-password", parties=["0106:12345678"])
     simulator.add_participant("0106:11223344", name="Buyer BV")
-    connection = env["econnect.connection"].create({
-        "name": "Simulator", "environment": "custom",
-        "api_url": simulator.api_url, "identity_url": simulator.identity_url,
-        "client_id": "bench", "client_secret": "bench-secret", "username": "bench", "password": "bench-password",
-    })
-    company.write({"econnect_connection_id": connection.id, "econnect_party_id": "0106:12345678"})
-    company.action_econnect_activate()
-    customer = env["res.partner"].create({
-        "name": "Buyer BV", "is_company": True, "country_id": env.ref("base.nl").id,
-        "street": "Kerkstraat 2", "zip": "1017 GA", "city": "Amsterdam", "vat": "NL123456782B90",
-        "peppol_eas": "0106", "peppol_endpoint": "11223344", "ref": "BUYER-REF",
-    })
-    return company, tax, bank, customer
-
-
-def create_invoices(env, count, tax, bank, customer, lines=5):
-    moves = env["account.move"].create([
-        {
-            "move_type": "out_invoice",
-            "partner_id": customer.id,
-            "partner_bank_id": bank.id,
-            "ref": f"PO-{i}",
-            "invoice_line_ids": [
-                (0, 0, {
-                    "name": f"Item {j}", "quantity": 1 + j, "price_unit": 10.0 + i + j, "tax_ids": [(6, 0, tax.ids)],
-                })
-                for j in range(lines)
-            ],
-        }
-        for i in range(count)
-    ])
-    moves.action_post()
-    return moves
+    company = env.ref("base.main_company")
+    return (company, *activate_company(env, simulator, company, "0106:12345678", "12345678"))
 
 
 def main():

@@ -110,6 +110,61 @@ class SimulatorProcess:
         self.process.wait(timeout=10)
 
 
+def activate_company(env, simulator, company, party, kvk, customer_party="0106:11223344"):
+    """Make ``company`` a Dutch company (chart, 21% tax, bank account) active at ``simulator`` as ``party``
+    (credentials ``bench``/``bench-secret``, user ``bench``/``bench-password``: add them to the simulator first).
+    Returns ``(tax, bank, customer)``: what :func:`create_invoices` needs; the customer is shared."""
+    company.write({
+        "country_id": env.ref("base.nl").id, "vat": "NL004495445B01", "company_registry": kvk,
+        "street": "Stationsplein 1", "zip": "3511 ED", "city": "Utrecht",
+    })
+    env.user.company_ids |= company
+    env.cr.flush()  # a new company gets its parent's chart of accounts when the transaction is flushed
+    if not env["account.account"].search_count([("company_ids", "in", company.ids)], limit=1):
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    tax = env["account.tax"].create({
+        "name": "BTW 21%", "amount": 21, "type_tax_use": "sale", "company_id": company.id,
+    })
+    bank = env["res.partner.bank"].create({
+        "acc_number": f"NL91ABNA04{kvk[:8]}", "partner_id": company.partner_id.id, "allow_out_payment": True,
+    })
+    connection = env["econnect.connection"].create({
+        "name": f"Simulator {company.name}", "environment": "custom",
+        "api_url": simulator.api_url, "identity_url": simulator.identity_url,
+        "client_id": "bench", "client_secret": "bench-secret", "username": "bench", "password": "bench-password",
+    })
+    company.write({"econnect_connection_id": connection.id, "econnect_party_id": party})
+    company.action_econnect_activate()
+    eas, endpoint = customer_party.split(":")
+    customer = env["res.partner"].search([("peppol_endpoint", "=", endpoint)], limit=1) or env["res.partner"].create({
+        "name": "Buyer BV", "is_company": True, "country_id": env.ref("base.nl").id,
+        "street": "Kerkstraat 2", "zip": "1017 GA", "city": "Amsterdam", "vat": "NL123456782B90",
+        "peppol_eas": eas, "peppol_endpoint": endpoint, "ref": "BUYER-REF",
+    })
+    return tax, bank, customer
+
+
+def create_invoices(env, count, tax, bank, customer, lines=5):
+    """``count`` posted customer invoices of ``lines`` lines in the company of ``tax``."""
+    moves = env["account.move"].with_company(tax.company_id).create([
+        {
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "partner_bank_id": bank.id,
+            "ref": f"PO-{i}",
+            "invoice_line_ids": [
+                (0, 0, {
+                    "name": f"Item {j}", "quantity": 1 + j, "price_unit": 10.0 + i + j, "tax_ids": [(6, 0, tax.ids)],
+                })
+                for j in range(lines)
+            ],
+        }
+        for i in range(count)
+    ])
+    moves.action_post()
+    return moves
+
+
 def median(values):
     ordered = sorted(values)
     if not ordered:

@@ -43,11 +43,21 @@ Interpretations of the contract (PSB-API.md) made here:
   (or configured party) with receiving off, or an unknown receiver, ``InvoiceSentError``.
   In demo mode any valid party id (``PartyId.validate()``) is delivered.
 * Invoice responses received: ``inject_invoice_response`` puts an ``ApplicationResponse`` (Peppol
-  Invoice Response 3) in the party's inbox, downloadable with
-  ``GET /api/v1/{party}/purchaseInvoice/{responseDocumentId}/download``; the event
-  ``InvoiceResponseReceived`` carries ``documentId`` = the sent invoice and ``responseDocumentId``.
-  Responses our parties post (``purchaseInvoice/{id}/response``) accept codes (``AP``) or names
-  (``Accept``, ``Accepted``); reasons/actions as ``{code or name: text}``; answer ``{"id"}``.
+  Invoice Response 3) in the party's inbox and fires ``InvoiceResponseReceived`` in one of the two
+  documented shapes (``sim.response_event_shape``, or per call): ``"new"`` (``documentId`` = the sent
+  invoice, ``responseDocumentId`` = the response; download
+  ``GET /api/v1/{party}/salesInvoice/{documentId}/response/{responseDocumentId}/download``) or ``"old"``
+  (``documentId`` = the response, ``refToDocumentId`` = the sent invoice, ``details`` = the answer with
+  lower-case codes and null texts; download ``GET /api/v1-beta/{party}/generic/{documentId}/download``).
+  ``purchaseInvoice/{id}/download`` is for received invoices only (404 for a response).
+* Responses our parties post (``purchaseInvoice/{id}/response``) take codes only (``"RE"``, reasons
+  ``{"REF": ..}``, actions ``{"NIN": ..}``; a name such as ``"Reject"`` is 400), need a reason for ``UQ``,
+  ``CA`` and ``RE``, and need ``X-EConnect-DocumentId`` (400 without; 409 when that id answered before);
+  answer ``{"id"}``. ``GET /api/v1/peppol/deliveryOption?partyIds=..&documentFamily=InvoiceResponse`` tells
+  whether a participant takes responses (``add_participant(..., invoice_responses=False)``: it does not).
+* Demo answers: in demo mode the customers answer the invoices delivered to them, in turn: acknowledged,
+  accepted, rejected with a reason (unit price) and an action (new invoice), none; ``demo_answers=False``
+  stops it.
 * Events: ``details.attempt`` is the PSB's delivery attempt of the document (1 for non-send
   events); ``sentOn`` is renewed and the body re-signed on each webhook retry. Timestamps are ISO
   8601 UTC with offset (``2025-01-01T12:00:00.123456+00:00``).

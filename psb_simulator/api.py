@@ -3,6 +3,9 @@
 import json
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from psb import contract
 
 from . import ids, ubl
 from .state import Hook, InvoiceResponse, PeppolConfig, capability_state
@@ -139,79 +142,80 @@ def sent_status(ctx, party, document_id):
 
 
 # -- purchase invoices -------------------------------------------------------------------------
-def _inbox_document(ctx, key, document_id):
+def _inbox_document(ctx, key, document_id, kind=None):
     doc = ctx.state.received.get(document_id)
-    if doc is None or doc.party != key or doc.deleted:
+    if doc is None or doc.party != key or doc.deleted or (kind and doc.kind != kind):
         raise ApiError(404, "Purchase document %r was not found." % document_id, "API404")
     return doc
 
 
 def download(ctx, party, document_id):
+    """A received invoice (not a customer's answer: those have their own documented paths)."""
     key = ctx.party(party, "canReceiveDocument")
     # targetFormat / targetDocumentTypeId are accepted and ignored: the original is returned.
     with ctx.state.lock:
-        doc = _inbox_document(ctx, key, document_id)
+        doc = _inbox_document(ctx, key, document_id, kind="invoice")
         doc.downloads += 1
-        xml = doc.xml
     ctx.entry.document_id = document_id
-    return Reply(
-        200,
-        xml,
-        "application/xml",
-        {"Content-Disposition": 'attachment; filename="%s.xml"' % document_id.replace('"', "")},
-    )
+    return _xml_reply(doc)
 
 
 def delete_purchase(ctx, party, document_id):
     key = ctx.party(party, "canRemoveDocument")
     with ctx.state.lock:
-        _inbox_document(ctx, key, document_id).deleted = True
+        _inbox_document(ctx, key, document_id, kind="invoice").deleted = True
     ctx.entry.document_id = document_id
     return empty_reply()
 
 
-def _codes(value, normalize, what):
+def _exact_codes(value, table, what):
+    """``{code: text}`` of reasons or actions as eConnect takes them: codes (``"REF"``), never names
+    (``"ReferencesIncorrect"``), texts or null."""
     if value is None:
         return {}
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, list):
-        value = dict.fromkeys(value, "")
     if not isinstance(value, dict):
-        raise ApiError(400, "%s must be an object of code: text." % what)
+        raise ApiError(400, "%s must be an object of code: text." % what.capitalize())
     out = {}
-    for name, text in value.items():
-        code = normalize(name)
-        if code is None:
-            raise ApiError(400, "Unknown %s %r." % (what[:-1] if what.endswith("s") else what, name))
-        out[code] = "" if text is None else str(text)
+    for code, text in value.items():
+        if code not in table:
+            hint = " (send codes, not names)" if any(code == name for name in table.values()) else ""
+            raise ApiError(400, "Unknown %s code %r%s." % (what[:-1], code, hint))
+        if text is not None and not isinstance(text, str):
+            raise ApiError(400, "The text of %s %s must be text." % (what[:-1], code))
+        out[code] = "" if text is None else text
     return out
 
 
 def invoice_response(ctx, party, document_id):
+    """Answer a received invoice: ``{"status": code, "reasons": {code: text}, "actions": {code: text},
+    "note"}``, codes only, with the response's own id in ``X-EConnect-DocumentId`` (required; a repeated id
+    is 409)."""
     key = ctx.party(party, "canChangeDocumentStatus")
     body = ctx.json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object {status, reasons, actions, note}.")
-    code = ubl.normalize_status(body.get("status"))
-    if code is None:
-        raise ApiError(
-            400,
-            "Invalid status %r; expected one of %s." % (body.get("status"), ", ".join(ubl.RESPONSE_STATUSES)),
-        )
-    reasons = _codes(body.get("reasons"), ubl.normalize_reason, "reasons")
-    actions = _codes(body.get("actions"), ubl.normalize_action, "actions")
+    statuses = contract.INVOICE_RESPONSE_STATUSES
+    code = body.get("status")
+    if not isinstance(code, str) or code not in statuses:
+        hint = " (send the code, not the name)" if code in statuses.values() else ""
+        raise ApiError(400, "Invalid status %r%s; expected one of %s." % (code, hint, ", ".join(statuses)))
+    reasons = _exact_codes(body.get("reasons"), contract.INVOICE_RESPONSE_REASONS, "reasons")
+    actions = _exact_codes(body.get("actions"), contract.INVOICE_RESPONSE_ACTIONS, "actions")
+    if code in contract.INVOICE_RESPONSE_REASON_REQUIRED and not reasons:
+        raise ApiError(400, "A response %s needs at least one reason." % code)
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise ApiError(400, "note must be text.")
-    response_id = ctx.document_id_header()
+    response_id = ctx.document_id_header(generate=False)
+    if response_id is None:
+        raise ApiError(400, "%s is required: the response's own document id." % DOCUMENT_ID_HEADER)
     st = ctx.state
     with st.lock:
+        if response_id in st.responses:
+            raise ApiError(409, "A document with id %r was already sent." % response_id, "API409")
         doc = _inbox_document(ctx, key, document_id)
         if doc.kind != "invoice":
             raise ApiError(400, "Document %r is not an invoice." % document_id)
-        if response_id in st.responses:
-            raise ApiError(409, "A document with id %r was already sent." % response_id, "API409")
         info = ubl.inspect_lenient(doc.xml)
         xml = ubl.application_response(
             response_id,
@@ -245,6 +249,86 @@ def invoice_response(ctx, party, document_id):
             key,
         )
     return json_reply({"id": response_id})
+
+
+def _xml_reply(document):
+    return Reply(
+        200,
+        document.xml,
+        "application/xml",
+        {"Content-Disposition": 'attachment; filename="%s.xml"' % document.id.replace('"', "")},
+    )
+
+
+def sales_response_download(ctx, party, document_id, response_id):
+    """A customer's answer to one of our invoices (the new docs' path)."""
+    key = ctx.party(party)
+    ctx.entry.document_id = response_id
+    with ctx.state.lock:
+        doc = ctx.state.received.get(response_id)
+        if (
+            doc is None or doc.party != key or doc.kind != "response" or doc.deleted
+            or doc.source_document_id != document_id
+        ):
+            raise ApiError(404, "Response %r to sales invoice %r was not found." % (response_id, document_id), "API404")
+        doc.downloads += 1
+        return _xml_reply(doc)
+
+
+def generic_download(ctx, party, document_id):
+    """Any document of the party's inbox by its id (the beta API; the old docs' way to fetch an answer)."""
+    key = ctx.party(party, "canReceiveDocument")
+    ctx.entry.document_id = document_id
+    with ctx.state.lock:
+        doc = _inbox_document(ctx, key, document_id)
+        doc.downloads += 1
+        return _xml_reply(doc)
+
+
+def delivery_options(ctx):
+    """``GET /peppol/deliveryOption?partyIds=..&partyIds=..&documentFamily=..``: how a participant is reached,
+    for one document family (``Invoice``, ``InvoiceResponse``; any case). 404 for a participant nobody knows."""
+    raw = parse_qs(urlsplit(ctx.entry.raw_path or "").query, keep_blank_values=True)
+    candidates = [c for c in raw.get("partyIds", []) if c.strip()]
+    if not candidates:
+        raise ApiError(400, "partyIds is required.")
+    family = (raw.get("documentFamily") or [""])[-1].strip()
+    families = {"invoice": "Invoice", "invoiceresponse": "InvoiceResponse"}
+    if family and family.lower() not in families:
+        raise ApiError(400, "Unknown documentFamily %r." % family)
+    family = families.get(family.lower(), "Invoice")
+    st = ctx.state
+    with st.lock:
+        for candidate in candidates:
+            key = ids.key(candidate)
+            if key is None:
+                continue
+            participant = st.participants.get(key)
+            hosted = key in st.peppol_configs
+            if participant is None and not hosted and not (ctx.sim.demo and ids.is_valid(candidate)):
+                continue
+            if family == "InvoiceResponse":
+                if hosted:
+                    takes = st.capability_on(key, "invoiceResponse")
+                else:
+                    takes = participant.invoice_responses if participant is not None else True
+                doc_type, process = ubl.IMR_DOCUMENT_TYPE, ubl.IMR_PROFILE
+            else:
+                takes = participant.receiving if participant is not None else st.receiving_state(key) == "on"
+                doc_type, process = contract.DOCTYPE_BIS3_INVOICE, "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+            if not takes:
+                return json_reply([])
+            return json_reply([{
+                "partyId": ids.letter(key),
+                "documentTypeId": doc_type,
+                "processId": process,
+                "family": family,
+                "protocol": "As4",
+                "url": "https://psb-simulator.invalid/as4",
+                "accessPoint": "PSB simulator",
+                "certificate": "",
+            }])
+    raise ApiError(404, "None of %s is known on Peppol." % ", ".join(candidates), "API404")
 
 
 # -- Peppol participant configuration -----------------------------------------------------------
@@ -434,10 +518,12 @@ ROUTES = [
     (("hook", "ping"), {"GET": hooks_ping, "DELETE": lambda ctx: hooks_delete(ctx, "ping")}),
     (("hook", "{}"), {"DELETE": hooks_delete}),
     (("peppol", "config", "party"), {"GET": config_list}),
+    (("peppol", "deliveryOption"), {"GET": delivery_options}),
     (("peppol", "config", "party", "{}"), {"GET": config_get, "PUT": config_put, "DELETE": config_delete}),
     (("{}", "salesInvoice", "queryRecipientParty"), {"POST": query_recipient}),
     (("{}", "salesInvoice", "send"), {"POST": send}),
     (("{}", "salesInvoice", "{}", "status"), {"GET": sent_status}),
+    (("{}", "salesInvoice", "{}", "response", "{}", "download"), {"GET": sales_response_download}),
     (("{}", "purchaseInvoice", "{}", "download"), {"GET": download}),
     (("{}", "purchaseInvoice", "{}", "response"), {"POST": invoice_response}),
     (("{}", "purchaseInvoice", "{}"), {"DELETE": delete_purchase}),
@@ -464,19 +550,26 @@ def _match(pattern, segments):
     return args
 
 
-def resolve(segments):
+# The beta API (``/api/v1-beta/``): only what the contract names from it.
+BETA_ROUTES = [
+    (("{}", "generic", "{}", "download"), {"GET": generic_download}),
+]
+
+
+def resolve(segments, routes=None):
     """``(handlers, args)`` for a path, or ``(None, None)``. Literal routes win over placeholders."""
-    for pattern, handlers in ROUTES:
+    for pattern, handlers in ROUTES if routes is None else routes:
         args = _match(pattern, segments)
         if args is not None:
             return handlers, args
     return None, None
 
 
-def dispatch(ctx):
-    handlers, args = resolve(ctx.segments)
+def dispatch(ctx, beta=False):
+    handlers, args = resolve(ctx.segments, BETA_ROUTES if beta else ROUTES)
     if handlers is None:
-        raise ApiError(404, "No API route %s /api/v1/%s." % (ctx.method, "/".join(ctx.segments)), "API404")
+        prefix = "/api/v1-beta/" if beta else "/api/v1/"
+        raise ApiError(404, "No API route %s %s%s." % (ctx.method, prefix, "/".join(ctx.segments)), "API404")
     handler = handlers.get(ctx.method)
     if handler is None:
         raise ApiError(

@@ -11,15 +11,20 @@ delayed, never affected by faults. Routes::
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
     PUT    /_sim/settings                   "webhookAttempts", "webhookBackoff", "webhookTimeout",
-                                            "loopback"}
+                                            "loopback", "responseEventShape" ("new"|"old"),
+                                            "responseEventDetails" (true|false|null), "demoAnswers",
+                                            "demoAnswerDelay"}
     GET    /_sim/latency | PUT {"seconds"}   shortcut for settings.latency
     POST   /_sim/incoming?party=&documentId=&sender=    body: the XML            -> {"id"}
            (or a JSON body {"party", "xml", "documentId", "sender"})
     POST   /_sim/incoming/sample  {"party", "sender"?, "senderName"?, "receiverName"?, "number"?, "amount"?,
                                    "vatPercent"?, "creditNote"?, "documentId"?} -> {"id"}
     POST   /_sim/invoice-response {"party", "documentId", "status", "reasons"?, "actions"?, "note"?,
-                                   "responseDocumentId"?}                        -> {"id"}
-    POST   /_sim/events  {"party", "topic", "documentId"?, "message"?, "details"?, "responseDocumentId"?}
+                                   "responseDocumentId"?, "sender"?, "shape"? ("new"|"old"),
+                                   "details"? (true|false)}                      -> {"id"}
+           (a customer answers any sent invoice: "documentId" is the sent invoice's id)
+    POST   /_sim/events  {"party", "topic", "documentId"?, "message"?, "details"?, "responseDocumentId"?,
+                          "refToDocumentId"?}
     GET    /_sim/events
     GET    /_sim/faults | DELETE /_sim/faults (clear)
     POST   /_sim/faults  {"kind": "fail"|"rate_limit"|"slow"|"drop", "n", "status"?, "retryAfter"?,
@@ -29,7 +34,7 @@ delayed, never affected by faults. Routes::
     GET    /_sim/documents | /_sim/documents/{id} | /_sim/documents/{id}/xml   (sent documents)
     GET    /_sim/received  | /_sim/received/{id}  | /_sim/received/{id}/xml   (inboxes)
     GET    /_sim/responses                                   (invoice responses our parties posted)
-    GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?} (or a list)
+    GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?, "invoiceResponse"?} (or a list)
     DELETE /_sim/participants/{id}
     POST   /_sim/delivery-outcome {"receiver", "outcome": "sent"|"retry"|"error"|null, "message"?,
                                    "retries"?, "then"?}
@@ -48,6 +53,7 @@ delayed, never affected by faults. Routes::
 import json
 
 from . import ids, ubl
+from .core import RESPONSE_EVENT_SHAPES
 from .faults import KINDS
 from .wire import ApiError, Reply, empty_reply, json_reply
 
@@ -101,7 +107,17 @@ def settings(sim):
         "webhookBackoff": sim.webhook_backoff,
         "webhookTimeout": sim.webhook_timeout,
         "loopback": sim.loopback,
+        "responseEventShape": sim.response_event_shape,
+        "responseEventDetails": sim.response_event_details,
+        "demoAnswers": sim.demo_answers,
+        "demoAnswerDelay": sim.demo_answer_delay,
     }
+
+
+def _shape(value):
+    if value not in RESPONSE_EVENT_SHAPES:
+        raise ValueError("responseEventShape must be one of %s." % ", ".join(RESPONSE_EVENT_SHAPES))
+    return value
 
 
 _SETTERS = {
@@ -113,6 +129,10 @@ _SETTERS = {
     "webhookBackoff": ("webhook_backoff", float),
     "webhookTimeout": ("webhook_timeout", float),
     "loopback": ("loopback", bool),
+    "responseEventShape": ("response_event_shape", _shape),
+    "responseEventDetails": ("response_event_details", lambda v: None if v is None else bool(v)),
+    "demoAnswers": ("demo_answers", bool),
+    "demoAnswerDelay": ("demo_answer_delay", float),
 }
 
 
@@ -129,6 +149,7 @@ def _event_dict(event):
         "message": event.message,
         "details": event.details,
         "responseDocumentId": event.response_document_id,
+        "refToDocumentId": event.ref_to_document_id,
         "createdOn": event.created_on,
     }
 
@@ -221,6 +242,8 @@ def handle(sim, method, segments, query, headers, body):
             note=data.get("note"),
             document_id=data.get("responseDocumentId"),
             sender_id=data.get("sender"),
+            shape=data.get("shape"),
+            details=data.get("details"),
         )
         return json_reply({"id": response_id})
 
@@ -236,6 +259,7 @@ def handle(sim, method, segments, query, headers, body):
                 data.get("message") or "",
                 data.get("details"),
                 data.get("responseDocumentId"),
+                data.get("refToDocumentId"),
             )
             return json_reply(_event_dict(event))
         if method == "GET":
@@ -317,6 +341,7 @@ def handle(sim, method, segments, query, headers, body):
                     item.get("name") or "",
                     item.get("channel") or "peppol",
                     item.get("description"),
+                    item.get("invoiceResponse", True),
                 )
                 added.append(ids.letter(key))
             return json_reply({"ids": added})

@@ -7,6 +7,8 @@ import threading
 import time
 import uuid
 
+from psb import contract
+
 from . import ids, ubl
 from .auth import Auth
 from .faults import Faults
@@ -26,6 +28,15 @@ DEMO_PARTICIPANTS = (
 )
 
 OUTCOMES = ("sent", "retry", "error")
+# The two documented shapes of InvoiceResponseReceived (PSB-API.md, "Invoice responses").
+RESPONSE_EVENT_SHAPES = ("new", "old")
+# What demo customers answer to the invoices delivered to them, in turn (None: no answer).
+DEMO_ANSWERS = (
+    ("AB", None, None, None),
+    ("AP", None, None, "Approved for payment."),
+    ("RE", {"PRI": "The unit price differs from our order."}, {"NIN": "Please send a corrected invoice."}, None),
+    None,
+)
 LOOPBACK_NAMES = ("localhost",)
 PING_TOPIC = "Ping"
 
@@ -94,6 +105,16 @@ class PSBSimulator:
         self.loopback = self.demo if loopback is None else bool(loopback)
         #: print one line per request to stderr
         self.verbose = verbose
+        #: how InvoiceResponseReceived events look: "new" (documentId = the invoice, responseDocumentId = the
+        #: response) or "old" (documentId = the response, refToDocumentId = the invoice, details = the answer)
+        self.response_event_shape = "new"
+        #: whether those events carry the answer in ``details`` (None: as the shape's docs show it, i.e. the old
+        #: shape does and the new one does not)
+        self.response_event_details = None
+        #: in demo mode, customers answer the invoices delivered to them (DEMO_ANSWERS in turn), after this delay
+        self.demo_answers = self.demo
+        self.demo_answer_delay = 1.0
+        self._demo_answer_turn = 0
         self.state = State()
         self.auth = Auth(demo=self.demo, token_lifetime=token_lifetime)
         self.faults = Faults(on_expire_tokens=self.auth.expire_all)
@@ -279,11 +300,14 @@ class PSBSimulator:
             if name:
                 self.state.names[key] = name
 
-    def add_participant(self, party_id, name="", channel="peppol", description=None):
-        """Register a receiver on the (simulated) Peppol network."""
+    def add_participant(self, party_id, name="", channel="peppol", description=None, invoice_responses=True):
+        """Register a receiver on the (simulated) Peppol network (``invoice_responses``: whether it also takes
+        invoice responses, as ``GET /peppol/deliveryOption`` tells)."""
         key = ids.require_key(party_id)
         with self.state.lock:
-            self.state.participants[key] = Participant(key, name or "", channel or "peppol", description)
+            self.state.participants[key] = Participant(
+                key, name or "", channel or "peppol", description, invoice_responses=bool(invoice_responses)
+            )
             if name:
                 self.state.names.setdefault(key, name)
         return key
@@ -487,6 +511,21 @@ class PSBSimulator:
             self.inject_incoming(
                 doc.receiver, doc.xml, document_id=doc.id if same_id_free else None, sender_id=doc.party
             )
+        elif outcome == "sent" and self.demo and self.demo_answers:
+            self._schedule_demo_answer(doc)
+
+    def _schedule_demo_answer(self, doc):
+        """A demo customer answers a delivered invoice: the next of DEMO_ANSWERS (acknowledged, accepted,
+        rejected with a reason, no answer), so that a newcomer sees customers' answers arrive."""
+        with self.state.lock:
+            answer = DEMO_ANSWERS[self._demo_answer_turn % len(DEMO_ANSWERS)]
+            self._demo_answer_turn += 1
+        if answer is None:
+            return
+        status, reasons, actions, note = answer
+        self.scheduler.call_later(
+            self.demo_answer_delay, self.inject_invoice_response, doc.party, doc.id, status, reasons, actions, note
+        )
 
     def inject_incoming(self, party_id, xml_bytes, document_id=None, sender_id=None, message=""):
         """Put a document in ``party_id``'s inbox and fire ``InvoiceReceived``; returns its id.
@@ -527,16 +566,34 @@ class PSBSimulator:
         note=None,
         document_id=None,
         sender_id=None,
+        shape=None,
+        details=None,
     ):
         """The receiver of ``sent_document_id`` answers it: a Peppol Invoice Response document lands in
-        ``party_id``'s inbox (download it through ``purchaseInvoice/{responseDocumentId}/download``)
-        and ``InvoiceResponseReceived`` fires with ``documentId`` = the sent invoice and
-        ``responseDocumentId`` = the response document. Returns the response document id.
+        ``party_id``'s inbox and ``InvoiceResponseReceived`` fires, in the documented ``shape`` (default
+        :attr:`response_event_shape`):
+
+        * ``"new"``: ``documentId`` = the sent invoice, ``responseDocumentId`` = the response; download with
+          ``GET /api/v1/{party}/salesInvoice/{documentId}/response/{responseDocumentId}/download``;
+        * ``"old"``: ``documentId`` = the response, ``refToDocumentId`` = the sent invoice; download with
+          ``GET /api/v1-beta/{party}/generic/{documentId}/download``.
+
+        ``details`` (default :attr:`response_event_details`, else what the shape's docs show: the old shape
+        carries the answer, ``{"note", "statusCode": "re", "status": "Reject", "reasons": {"ref": ..},
+        "actions": {"nin": null}}`` with lower-case codes, the new one does not). Returns the response id.
         """
         key = ids.require_key(party_id)
         code = ubl.normalize_status(status)
         if code is None:
             raise ValueError("Unknown invoice response status %r." % (status,))
+        shape = shape or self.response_event_shape
+        if shape not in RESPONSE_EVENT_SHAPES:
+            raise ValueError("Unknown event shape %r (use %s)." % (shape, " or ".join(RESPONSE_EVENT_SHAPES)))
+        with_details = details if details is not None else self.response_event_details
+        if with_details is None:
+            with_details = shape == "old"
+        reasons = ubl.code_pairs(reasons, ubl.normalize_reason, "reason")
+        actions = ubl.code_pairs(actions, ubl.normalize_action, "action")
         with self.state.lock:
             sent = self.state.sent.get(sent_document_id)
         responder = ids.key(sender_id) if sender_id else (sent.receiver if sent else None)
@@ -571,26 +628,39 @@ class PSBSimulator:
             if sent is not None:
                 sent.responses.append(response_id)
                 sent.history.append(StatusEntry(STATUS_RESPONSE, text))
-        details = self._details(responder, key, ubl.IMR_DOCUMENT_TYPE, status=code)
-        self._emit(
-            Event(
-                TOPIC_RESPONSE_RECEIVED,
-                key,
-                sent_document_id,
-                text,
-                details,
-                response_document_id=response_id,
+        event_details = self._details(responder, key, ubl.IMR_DOCUMENT_TYPE)
+        if with_details:
+            event_details.update(
+                note=note or None,
+                statusCode=code.lower(),
+                status=contract.INVOICE_RESPONSE_STATUSES[code],
+                reasons={c.lower(): t or None for c, t in reasons},
+                actions={c.lower(): t or None for c, t in actions},
             )
-        )
+        if shape == "new":
+            event = Event(
+                TOPIC_RESPONSE_RECEIVED, key, sent_document_id, text, event_details, response_document_id=response_id
+            )
+        else:
+            event = Event(
+                TOPIC_RESPONSE_RECEIVED, key, response_id, text, event_details, ref_to_document_id=sent_document_id
+            )
+        self._emit(event)
         return response_id
 
     # -- events --------------------------------------------------------------------------------
-    def emit_event(self, party_id, topic, document_id=None, message="", details=None, response_document_id=None):
+    def emit_event(
+        self, party_id, topic, document_id=None, message="", details=None, response_document_id=None,
+        ref_to_document_id=None,
+    ):
         """Fire any event (error topics included) to the party's and the environment's matching hooks."""
         key = ids.require_key(party_id)
         merged = self._details(None, key, None)
         merged.update(details or {})
-        event = Event(topic, key, document_id, message, merged, response_document_id=response_document_id)
+        event = Event(
+            topic, key, document_id, message, merged, response_document_id=response_document_id,
+            ref_to_document_id=ref_to_document_id,
+        )
         self._emit(event)
         return event
 

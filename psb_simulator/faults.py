@@ -1,4 +1,4 @@
-"""Switchable faults: make the next requests fail, rate-limit, stall or drop.
+"""Switchable faults: make the next requests fail, rate-limit, stall, drop, or lose their answer.
 
 Each switch arms a rule for the next ``n`` requests whose path contains ``path_contains``
 (``None`` = any path, the token endpoint included). A request consumes at most one *slow* rule
@@ -14,7 +14,8 @@ SLOW = "slow"
 FAIL = "fail"
 RATE_LIMIT = "rate_limit"
 DROP = "drop"
-KINDS = (SLOW, FAIL, RATE_LIMIT, DROP)
+LOSE_ANSWER = "lose_answer"
+KINDS = (SLOW, FAIL, RATE_LIMIT, DROP, LOSE_ANSWER)
 
 
 @dataclass
@@ -80,6 +81,11 @@ class Faults:
         """Close the connection of the next ``n`` matching requests without any response."""
         return self._arm(FaultRule(DROP, int(n), path_contains))
 
+    def lose_answer_next(self, n=1, path_contains=None):
+        """Handle the next ``n`` matching requests as usual, then close the connection without answering:
+        the call took effect at the PSB, but the client never learns it (a dropped line, a caller that died)."""
+        return self._arm(FaultRule(LOSE_ANSWER, int(n), path_contains))
+
     def expire_tokens(self):
         """Every access token issued so far is refused (401) from now on."""
         if self._on_expire_tokens is not None:
@@ -106,6 +112,8 @@ class Faults:
             return self.slow_next(n, seconds=params.get("seconds", 2.0), path_contains=path_contains)
         if kind == DROP:
             return self.drop_next(n, path_contains=path_contains)
+        if kind == LOSE_ANSWER:
+            return self.lose_answer_next(n, path_contains=path_contains)
         raise ValueError("unknown fault kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
 
     def decide(self, *paths):

@@ -94,7 +94,8 @@ class RemoteSimulator:
         return self.call("POST", "incoming/sample", {k: v for k, v in data.items() if v is not None})["id"]
 
     def inject_invoice_response(
-        self, party_id, sent_document_id, status, reasons=None, actions=None, note=None, document_id=None
+        self, party_id, sent_document_id, status, reasons=None, actions=None, note=None, document_id=None,
+        sender_id=None, shape=None, details=None,
     ):
         data = {
             "party": party_id,
@@ -104,10 +105,16 @@ class RemoteSimulator:
             "actions": actions,
             "note": note,
             "responseDocumentId": document_id,
+            "sender": sender_id,
+            "shape": shape,
+            "details": details,
         }
         return self.call("POST", "invoice-response", data)["id"]
 
-    def emit_event(self, party_id, topic, document_id=None, message="", details=None, response_document_id=None):
+    def emit_event(
+        self, party_id, topic, document_id=None, message="", details=None, response_document_id=None,
+        ref_to_document_id=None,
+    ):
         data = {
             "party": party_id,
             "topic": topic,
@@ -115,6 +122,7 @@ class RemoteSimulator:
             "message": message,
             "details": details,
             "responseDocumentId": response_document_id,
+            "refToDocumentId": ref_to_document_id,
         }
         return self.call("POST", "events", data)
 
@@ -134,8 +142,11 @@ class RemoteSimulator:
         return self.call("GET", "responses")
 
     # -- registry and accounts -----------------------------------------------------------------
-    def add_participant(self, party_id, name="", channel="peppol", description=None):
-        data = {"id": party_id, "name": name, "channel": channel, "description": description}
+    def add_participant(self, party_id, name="", channel="peppol", description=None, invoice_responses=True):
+        data = {
+            "id": party_id, "name": name, "channel": channel, "description": description,
+            "invoiceResponse": invoice_responses,
+        }
         return self.call("POST", "participants", data)
 
     def remove_participant(self, party_id):

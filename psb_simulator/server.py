@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, control
 from .auth import AuthError
-from .faults import DROP, RATE_LIMIT
+from .faults import DROP, LOSE_ANSWER, RATE_LIMIT
 from .reqlog import LoggedRequest, redact_form, redact_headers
 from .wire import ApiError, error_reply
 
@@ -22,6 +22,7 @@ _logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 (a path)
 API_PREFIX = "/api/v1/"
+BETA_API_PREFIX = "/api/v1-beta/"
 CONTROL_PREFIX = "/_sim"
 
 
@@ -214,6 +215,15 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 sim.log.append(entry)
                 self._drop()
                 return
+            if rule is not None and rule.kind == LOSE_ANSWER:
+                # done at the PSB, but the answer never reaches the client (as when the caller dies mid-call)
+                reply = self._route(sim, method, raw_path, path, query, body, entry)
+                entry.status = reply.status
+                entry.dropped = True
+                entry.duration = time.time() - started
+                sim.log.append(entry)
+                self._drop()
+                return
             if rule is not None:
                 headers = {"Retry-After": _retry_after(rule.retry_after)} if rule.kind == RATE_LIMIT else {}
                 message = "Too many requests." if rule.kind == RATE_LIMIT else "Simulated failure."
@@ -235,7 +245,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             if method != "POST":
                 return error_reply(405, "Use POST.", headers={"Allow": "POST"})
             return sim.auth.token_endpoint(self.headers, body)
-        if not raw_path.startswith(API_PREFIX):
+        beta = raw_path.startswith(BETA_API_PREFIX)
+        if not beta and not raw_path.startswith(API_PREFIX):
             return error_reply(404, "No route %s %s." % (method, path), "API404")
         try:
             principal = sim.auth.principal(self.headers.get("Authorization"))
@@ -250,12 +261,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 },
             )
         entry.extra["subject"] = principal.subject
-        segments = [unquote(s) for s in raw_path[len(API_PREFIX) :].split("/")]
+        segments = [unquote(s) for s in raw_path[len(BETA_API_PREFIX if beta else API_PREFIX) :].split("/")]
         if segments and segments[-1] == "":
             segments.pop()
         ctx = api.Context(sim, method, segments, query, self.headers, body, principal, entry)
         try:
-            return api.dispatch(ctx)
+            return api.dispatch(ctx, beta=beta)
         except ApiError as exc:
             return exc.reply()
 

@@ -63,6 +63,7 @@ class Participant:
     channel: str = "peppol"
     description: str | None = None
     receiving: bool = True  # False when its Peppol config switched "invoices" off
+    invoice_responses: bool = True  # whether it takes invoice responses (GET /peppol/deliveryOption)
 
     def as_dict(self):
         return {
@@ -337,6 +338,14 @@ class State:
             "createdOn": config.created_on,
             "changedOn": config.changed_on,
         }
+
+    def capability_on(self, key, name):
+        """Whether a capability of a party's Peppol configuration is on (its own state or the default)."""
+        config = self.peppol_configs.get(key)
+        state = ((config.capabilities.get(name) or {}).get("state") if config else None) or "inherited"
+        if state == "inherited":
+            state = DEFAULT_CAPABILITIES.get(name, ("off", ""))[0]
+        return state == "on"
 
     def receiving_state(self, key):
         """Effective ``invoices`` capability: ``"on"`` or ``"off"``."""

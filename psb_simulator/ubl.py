@@ -194,6 +194,19 @@ def normalize_action(action):
     return _lookup(action, contract.INVOICE_RESPONSE_ACTIONS)
 
 
+def code_pairs(value, normalize, what):
+    """``[(code, text or None)]`` of reasons or actions given as ``{code or name: text}``, ``[code, ...]``
+    or one code (the control API and tests may use names; what the PSB *receives* is checked by the API
+    itself); ``ValueError`` for an unknown one."""
+    pairs = []
+    for name, text in _pairs(value):
+        code = normalize(name)
+        if code is None:
+            raise ValueError("Unknown invoice response %s %r." % (what, name))
+        pairs.append((code, text))
+    return pairs
+
+
 def _sub(parent, tag, text=None, **attrs):
     prefix, local = tag.split(":")
     node = etree.SubElement(parent, "{%s}%s" % (NSMAP[prefix], local), {k: str(v) for k, v in attrs.items()})
@@ -216,14 +229,17 @@ def _response_party(parent, tag, party_id, name):
 
 
 def _pairs(value):
-    """``{"code": "text"}`` or ``["code", ...]`` or ``None`` -> list of (code, text)."""
+    """``{"code": "text"}``, ``["code", ...]``, ``[("code", "text"), ...]`` or ``None`` -> list of (code, text)."""
     if not value:
         return []
     if isinstance(value, dict):
         return [(str(k), None if v is None else str(v)) for k, v in value.items()]
     if isinstance(value, str):
         return [(value, None)]
-    return [(str(v), None) for v in value]
+    return [
+        (str(v[0]), None if v[1] is None else str(v[1])) if isinstance(v, tuple | list) else (str(v), None)
+        for v in value
+    ]
 
 
 def application_response(

@@ -38,6 +38,7 @@ class Event:
     message: str = ""
     details: dict = field(default_factory=dict)
     response_document_id: str | None = None
+    ref_to_document_id: str | None = None  # the old docs' InvoiceResponseReceived: the answered invoice
     created_on: str = field(default_factory=now_iso)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -54,6 +55,8 @@ class Event:
         }
         if self.response_document_id is not None:
             data["responseDocumentId"] = self.response_document_id
+        if self.ref_to_document_id is not None:
+            data["refToDocumentId"] = self.ref_to_document_id
         return data
 
 

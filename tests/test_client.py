@@ -290,44 +290,175 @@ def test_download_unknown_document_is_not_found(client):
 
 def test_send_invoice_response(sim, client):
     document_id = sim.inject_incoming(OWN, XML)
-    client.send_invoice_response(
+    answer = client.send_invoice_response(
         OWN,
         document_id,
-        "RE",
-        reasons={"REF": "No order number"},
-        actions={"NIN": "Send a new one"},
+        "Reject",
+        reasons={"ReferencesIncorrect": "No order number"},
+        actions={"nin": "Send a new one"},
         note="n",
+        response_document_id="resp-1",
     )
+    assert answer == {"id": "resp-1"}
     request = api_requests(sim)[-1]
     assert request.method == "POST"
     assert request.raw_path == f"/api/v1/{OWN_ENCODED}/purchaseInvoice/{document_id}/response"
-    assert request.json() == contract.invoice_response_body(
-        "RE", reasons={"REF": "No order number"}, actions={"NIN": "Send a new one"}, note="n"
-    )
+    assert header(request, contract.HEADER_DOCUMENT_ID) == "resp-1"
+    # codes on the wire, whatever the caller gave (the documentation's and both official clients' form)
+    assert request.json() == {
+        "status": "RE",
+        "reasons": {"REF": "No order number"},
+        "actions": {"NIN": "Send a new one"},
+        "note": "n",
+    }
+    [stored] = sim.invoice_responses
+    assert (stored.id, stored.status, stored.reasons) == ("resp-1", "RE", {"REF": "No order number"})
 
 
-def test_invoice_response_accepts_codes_and_names():
-    assert contract.invoice_response_body("ab") == contract.invoice_response_body("Acknowledge")
-    body = contract.invoice_response_body("RE", reasons={"ReferencesIncorrect": "x"}, actions={"nin": "y"})
-    assert body == contract.invoice_response_body("Reject", reasons={"REF": "x"}, actions={"NIN": "y"})
+def test_invoice_response_needs_its_document_id(client):
+    with pytest.raises(TypeError):
+        client.send_invoice_response(OWN, "doc", "AP")  # pylint: disable=missing-kwoa
+    with pytest.raises(ValueError):
+        client.send_invoice_response(OWN, "doc", "AP", response_document_id=" ")
+
+
+def test_invoice_response_retried_with_the_same_id(sim, client, fake_time):
+    document_id = sim.inject_incoming(OWN, XML)
+    sim.faults.fail_next(1, status=503, path_contains="/response")
+    assert client.send_invoice_response(OWN, document_id, "AP", response_document_id="r-2") == {"id": "r-2"}
+    posts = [r for r in api_requests(sim) if r.path.endswith("/response")]
+    assert [r.status for r in posts] == [503, 200]
+    assert {header(r, contract.HEADER_DOCUMENT_ID) for r in posts} == {"r-2"}
+    assert len(sim.invoice_responses) == 1
+
+
+def test_invoice_response_whose_answer_was_lost_is_already_sent(sim, client):
+    """eConnect took the response but the answer never came back: the retry (same id) gets 409, raised as
+    AlreadySentError marked as answering our own earlier attempt; eConnect has it once."""
+    document_id = sim.inject_incoming(OWN, XML)
+    sim.faults.lose_answer_next(1, path_contains="/response")
+    with pytest.raises(AlreadySentError) as caught:
+        client.send_invoice_response(OWN, document_id, "AB", response_document_id="r-3")
+    assert caught.value.after_retry
+    assert [r.id for r in sim.invoice_responses] == ["r-3"]
+    with pytest.raises(AlreadySentError):
+        client.send_invoice_response(OWN, document_id, "AB", response_document_id="r-3")
+    assert len(sim.invoice_responses) == 1
+
+
+def test_invoice_response_body_codes():
+    assert contract.invoice_response_body("ab") == {"status": "AB"}
+    assert contract.invoice_response_body("Acknowledge") == {"status": "AB"}
+    body = contract.invoice_response_body("RE", reasons={"ReferencesIncorrect": "x"}, actions={"nin": None})
+    assert body == {"status": "RE", "reasons": {"REF": "x"}, "actions": {"NIN": ""}}
     with pytest.raises(ValueError):
         contract.invoice_response_body("XX")
     with pytest.raises(ValueError):
         contract.invoice_response_body("AB", reasons={"NOPE": "x"})
+    with pytest.raises(ValueError):
+        contract.invoice_response_body("RE", reasons={"CNF": "an action, not a reason"})
+    for needs_reason in ("RE", "UQ", "CA"):
+        with pytest.raises(ValueError):
+            contract.invoice_response_body(needs_reason)
 
 
-def test_invoice_response_wire_forms(monkeypatch):
-    monkeypatch.setattr(contract, "INVOICE_RESPONSE_WIRE_FORM", "codes")
-    assert contract.invoice_response_body("Accept", reasons={"NoIssue": ""}) == {
-        "status": "AP",
-        "reasons": {"NON": ""},
-    }
+def test_invoice_response_wire_form_is_one_constant(monkeypatch):
+    assert contract.INVOICE_RESPONSE_WIRE_FORM == "codes"
     monkeypatch.setattr(contract, "INVOICE_RESPONSE_WIRE_FORM", "names")
     assert contract.invoice_response_body("AP", actions={"NOA": "ok"}, note="fine") == {
         "status": "Accept",
         "actions": {"NoActionRequired": "ok"},
         "note": "fine",
     }
+
+
+def test_download_invoice_response_both_documented_paths(sim, client):
+    new_id = sim.inject_invoice_response(OWN, "sent-1", "AP", shape="new")
+    xml = client.download_invoice_response(OWN, "sent-1", new_id)
+    assert b"ApplicationResponse" in xml
+    assert api_requests(sim)[-1].raw_path == f"/api/v1/{OWN_ENCODED}/salesInvoice/sent-1/response/{new_id}/download"
+    old_id = sim.inject_invoice_response(OWN, "sent-1", "RE", reasons={"PRI": "x"}, shape="old")
+    xml = client.download_document(OWN, old_id)
+    assert b"<cbc:ResponseCode" in xml
+    assert sim.requests[-1].raw_path == f"/api/v1-beta/{OWN_ENCODED}/generic/{old_id}/download"
+    with pytest.raises(NotFoundError):
+        client.download_invoice_response(OWN, "another-invoice", new_id)
+
+
+def test_delivery_options(sim, client):
+    sim.add_participant("0106:99887766", name="No answers BV", invoice_responses=False)
+    options = client.get_delivery_options([BUYER], contract.DOCUMENT_FAMILY_INVOICE_RESPONSE)
+    assert contract.takes_document_family(options)
+    request = api_requests(sim)[-1]
+    assert request.raw_path.startswith("/api/v1/peppol/deliveryOption?")
+    assert request.raw_path.endswith("documentFamily=InvoiceResponse")
+    assert not contract.takes_document_family(
+        client.get_delivery_options(["0106:99887766"], contract.DOCUMENT_FAMILY_INVOICE_RESPONSE)
+    )
+    with pytest.raises(NotFoundError):
+        client.get_delivery_options(["0106:13572468"], contract.DOCUMENT_FAMILY_INVOICE_RESPONSE)
+
+
+def test_set_capability_writes_only_that_capability(sim, client):
+    client.set_capability(OWN, contract.CAPABILITY_INVOICE_RESPONSE, True)
+    put = api_requests(sim)[-1]
+    assert (put.method, put.raw_path) == ("PUT", f"/api/v1/peppol/config/party/{OWN_ENCODED}")
+    assert put.json() == {"capabilities": {"invoiceResponse": {"state": "on"}}}
+    read = client.get_peppol_config(OWN)
+    assert contract.capability_enabled(read, contract.CAPABILITY_INVOICE_RESPONSE) is True
+    client.set_capability(OWN, contract.CAPABILITY_INVOICE_RESPONSE, False)
+    assert api_requests(sim)[-1].json() == {"capabilities": {"invoiceResponse": {"state": "off"}}}
+    assert contract.capability_enabled(client.get_peppol_config(OWN), "invoiceResponse") is False
+
+
+def test_capability_enabled_reads_every_documented_form():
+    def config(state):
+        return {"capabilities": {"invoiceResponse": {"state": state}}}
+
+    assert contract.capability_enabled(config("on"), "invoiceResponse") is True
+    assert contract.capability_enabled(config("inherited => off"), "invoiceResponse") is False
+    assert contract.capability_enabled(config("inherited => on"), "invoiceResponse") is True
+    assert contract.capability_enabled(config("inherited"), "invoiceResponse") is True
+    assert contract.capability_enabled({"capabilities": {"invoiceResponse": "off"}}, "invoiceResponse") is False
+    assert contract.capability_enabled({}, "invoiceResponse") is None
+
+
+def test_invoice_response_event_ids_of_both_shapes():
+    new = {"documentId": "inv-1", "responseDocumentId": "resp-1"}
+    old = {"documentId": "resp-2", "refToDocumentId": "inv-2", "details": {"statusCode": "re"}}
+    assert contract.invoice_response_event_ids(new) == ("new", "inv-1", "resp-1")
+    assert contract.invoice_response_event_ids(old) == ("old", "inv-2", "resp-2")
+    assert contract.invoice_response_event_ids({"documentId": "x"}) == (None, "x", None)
+    assert contract.invoice_response_event_ids({"documentId": "x", "refToDocumentId": True}) == (None, "x", None)
+
+
+def test_invoice_response_from_old_event_details():
+    raw = {
+        "details": {
+            "note": "See PO",
+            "statusCode": "re",
+            "status": "Reject",
+            "reasons": {"ref": "Unknown order", "pri": None},
+            "actions": {"nin": None},
+        }
+    }
+    assert contract.invoice_response_from_event(raw) == {
+        "status": "RE",
+        "reasons": [("REF", "Unknown order"), ("PRI", None)],
+        "actions": [("NIN", None)],
+        "note": "See PO",
+    }
+    assert contract.invoice_response_from_event({"details": {"statusCode": "AP", "reasons": None}}) == {
+        "status": "AP", "reasons": [], "actions": [], "note": None,
+    }
+    # details without statusCode (the new shape's sender/recipient) carry no answer: download it
+    assert contract.invoice_response_from_event({"details": {"sender": "x", "status": "Accept"}}) is None
+    assert contract.invoice_response_from_event({"details": "text"}) is None
+    assert contract.invoice_response_from_event({}) is None
+    with pytest.raises(ValueError):
+        contract.invoice_response_from_event({"details": {"statusCode": "zz"}})
+    with pytest.raises(ValueError):
+        contract.invoice_response_from_event({"details": {"statusCode": "re", "reasons": {"nope": "x"}}})
 
 
 def test_peppol_config_roundtrip(sim, client):

@@ -269,18 +269,23 @@ def test_409_on_a_retried_send_means_the_first_attempt_landed(sim, fake_time):
     assert document_id in sim.sent_documents
 
 
-def test_invoice_response_is_never_retried(sim, client, fake_time):
+def test_invoice_response_is_retried_with_its_document_id(sim, client, fake_time):
+    """With X-EConnect-DocumentId an invoice response is safe to repeat: temporary failures are retried within
+    the budget, always with the same id, and eConnect keeps one."""
     document_id = sim.inject_incoming(OWN, XML)
-    sim.faults.fail_next(1, status=503, path_contains="/response")
-    with pytest.raises(TemporaryError):
-        client.send_invoice_response(OWN, document_id, "AB")
-    assert len(api_requests(sim, "/response")) == 1
-    assert fake_time.sleeps == []
+    sim.faults.fail_next(2, status=503, path_contains="/response")
+    client.send_invoice_response(OWN, document_id, "AB", response_document_id="r-1")
+    posts = api_requests(sim, "/response")
+    assert [r.status for r in posts] == [503, 503, 200]
+    assert {r.headers.get("X-EConnect-DocumentId") for r in posts} == {"r-1"}
+    assert len(fake_time.sleeps) == 2
     sim.faults.drop_next(1, path_contains="/response")
-    with pytest.raises(TemporaryError) as info:
-        client.send_invoice_response(OWN, document_id, "AB")
-    assert info.value.kind == "network"
-    assert len(api_requests(sim, "/response")) == 2
+    client.send_invoice_response(OWN, document_id, "AP", response_document_id="r-2")
+    assert [r.id for r in sim.invoice_responses] == ["r-1", "r-2"]
+    sim.faults.fail_next(10, status=503, path_contains="/response")
+    with pytest.raises(TemporaryError):
+        client.send_invoice_response(OWN, document_id, "PD", response_document_id="r-3")
+    assert [r.id for r in sim.invoice_responses] == ["r-1", "r-2"]
 
 
 def test_creating_a_hook_is_never_retried(sim, fake_time):
@@ -314,7 +319,7 @@ def test_creating_a_hook_is_never_retried(sim, fake_time):
 def test_invoice_response_renews_token_on_401(sim, client):
     document_id = sim.inject_incoming(OWN, XML)
     sim.faults.expire_tokens()
-    client.send_invoice_response(OWN, document_id, "AB")
+    client.send_invoice_response(OWN, document_id, "AB", response_document_id="r-401")
     assert [r.status for r in api_requests(sim, "/response")][-1] in (200, 201, 202, 204)
 
 

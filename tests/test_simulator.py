@@ -69,9 +69,11 @@ class Api:
         self.session.headers["Authorization"] = "Bearer " + token
         self.session.headers["Accept"] = "application/json"
 
-    def __call__(self, method, path, **kwargs):
+    def __call__(self, method, path, absolute=False, **kwargs):
+        """``path`` after ``/api/v1/``, or from the host's root with ``absolute``."""
         kwargs.setdefault("timeout", 5)
-        return self.session.request(method, self.sim.api_url + "/api/v1/" + path, **kwargs)
+        url = self.sim.api_url + (path if absolute else "/api/v1/" + path)
+        return self.session.request(method, url, **kwargs)
 
     def send(self, party=OWN, xml=None, document_id=None, filename="invoice.xml", params=None, part="file"):
         headers = {"X-EConnect-DocumentId": document_id} if document_id else {}
@@ -563,20 +565,21 @@ def test_delete_purchase_invoice(sim, api):
     assert sim.received_documents[document_id].deleted
 
 
-@pytest.mark.parametrize(("status", "code"), [("AP", "AP"), ("Accept", "AP"), ("Rejected", "RE"), ("uq", "UQ")])
-def test_post_invoice_response(sim, api, status, code):
+@pytest.mark.parametrize("code", ["AB", "AP", "RE", "UQ", "PD"])
+def test_post_invoice_response(sim, api, code):
     document_id = sim.inject_incoming(OWN, sample_invoice(BUYER, OWN, number="IN-9"))
     body = {
-        "status": status,
+        "status": code,
         "reasons": {"REF": "Wrong PO"},
-        "actions": {"IssueNewInvoice": "please"},
+        "actions": {"NIN": "please"},
         "note": "see PO 42",
     }
-    answer = api("POST", f"{enc(OWN)}/purchaseInvoice/{document_id}/response", json=body)
+    path = f"{enc(OWN)}/purchaseInvoice/{document_id}/response"
+    answer = api("POST", path, json=body, headers={"X-EConnect-DocumentId": "resp-" + code})
     assert answer.status_code == 200, answer.text
-    response_id = answer.json()["id"]
+    assert answer.json() == {"id": "resp-" + code}
     [stored] = sim.invoice_responses
-    assert stored.id == response_id
+    assert stored.id == "resp-" + code
     assert (stored.status, stored.reasons, stored.actions, stored.note) == (
         code,
         {"REF": "Wrong PO"},
@@ -590,23 +593,53 @@ def test_post_invoice_response(sim, api, status, code):
     assert root.findtext(".//cac:DocumentReference/cbc:ID", namespaces=sim_ubl.NSMAP) == "IN-9"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "Accept"},
+        {"status": "Reject", "reasons": {"REF": "x"}},
+        {"status": "ap"},
+        {"status": "RE", "reasons": {"ReferencesIncorrect": "x"}},
+        {"status": "RE", "reasons": {"ref": "x"}},
+        {"status": "AP", "actions": {"IssueNewInvoice": "x"}},
+        {"status": "RE", "reasons": {"CNF": "an action, not a reason"}},
+    ],
+)
+def test_invoice_response_names_are_refused(sim, api, body):
+    document_id = sim.inject_incoming(OWN, sample_invoice(BUYER, OWN))
+    path = f"{enc(OWN)}/purchaseInvoice/{document_id}/response"
+    assert_error(api("POST", path, json=body, headers={"X-EConnect-DocumentId": "r-1"}), 400)
+    assert sim.invoice_responses == []
+
+
 def test_invoice_response_errors(sim, api):
     document_id = sim.inject_incoming(OWN, sample_invoice(BUYER, OWN))
     path = f"{enc(OWN)}/purchaseInvoice/{document_id}/response"
-    assert_error(api("POST", path, json={"status": "XX"}), 400)
-    assert_error(api("POST", path, json={}), 400)
-    assert_error(api("POST", path, json={"status": "RE", "reasons": {"NOPE": "x"}}), 400)
-    assert_error(api("POST", path, json={"status": "RE", "note": 5}), 400)
-    assert_error(api("POST", path, json=["AP"]), 400)
-    assert_error(api("POST", path, data=b"not json"), 400)
-    assert_error(api("POST", f"{enc(OWN)}/purchaseInvoice/nope/response", json={"status": "AP"}), 404)
+    ids = {"X-EConnect-DocumentId": "resp-0"}
+    assert_error(api("POST", path, json={"status": "XX"}, headers=ids), 400)
+    assert_error(api("POST", path, json={}, headers=ids), 400)
+    assert_error(api("POST", path, json={"status": "RE", "reasons": {"NOPE": "x"}}, headers=ids), 400)
+    assert_error(api("POST", path, json={"status": "AP", "note": 5}, headers=ids), 400)
+    assert_error(api("POST", path, json=["AP"], headers=ids), 400)
+    assert_error(api("POST", path, data=b"not json", headers=ids), 400)
+    for needs_reason in ("RE", "UQ", "CA"):
+        answer = api("POST", path, json={"status": needs_reason}, headers=ids)
+        assert_error(answer, 400)
+        assert "reason" in answer.json()["message"]
+    # the response's own id is required: without it, a retry could not be told from a second answer
+    answer = api("POST", path, json={"status": "AP"})
+    assert_error(answer, 400)
+    assert "X-EConnect-DocumentId" in answer.json()["message"]
+    assert_error(api("POST", f"{enc(OWN)}/purchaseInvoice/nope/response", json={"status": "AP"}, headers=ids), 404)
+    assert sim.invoice_responses == []
     assert api("POST", path, json={"status": "AB"}, headers={"X-EConnect-DocumentId": "resp-1"}).json() == {
         "id": "resp-1"
     }
     assert_error(api("POST", path, json={"status": "AP"}, headers={"X-EConnect-DocumentId": "resp-1"}), 409)
+    assert [r.status for r in sim.invoice_responses] == ["AB"]
 
 
-def test_inject_invoice_response(sim, api):
+def test_inject_invoice_response_new_shape(sim, api):
     api.send(xml=sample_invoice(OWN, BUYER, number="F-77"), document_id="sent-1")
     sim.wait_idle()
     response_id = sim.inject_invoice_response(OWN, "sent-1", "RE", reasons={"REF": "Unknown order"})
@@ -614,18 +647,79 @@ def test_inject_invoice_response(sim, api):
     assert event.topic == "InvoiceResponseReceived"
     assert event.document_id == "sent-1"
     assert event.response_document_id == response_id
+    assert event.ref_to_document_id is None
     assert event.details["sender"] == BUYER_LETTER
-    xml = api("GET", f"{enc(OWN)}/purchaseInvoice/{response_id}/download").content
+    assert "statusCode" not in event.details  # the new docs show no answer in the event: it is downloaded
+    xml = api("GET", f"{enc(OWN)}/salesInvoice/sent-1/response/{response_id}/download").content
     root = etree.fromstring(xml)
     assert etree.QName(root).localname == "ApplicationResponse"
     assert root.findtext(".//cbc:ResponseCode", namespaces=sim_ubl.NSMAP) == "RE"
     assert root.findtext(".//cbc:StatusReasonCode", namespaces=sim_ubl.NSMAP) == "REF"
     assert root.findtext(".//cac:DocumentReference/cbc:ID", namespaces=sim_ubl.NSMAP) == "F-77"
+    # only under the invoice it answers; never through the purchase-invoice path (not documented for responses)
+    assert_error(api("GET", f"{enc(OWN)}/salesInvoice/other/response/{response_id}/download"), 404, "API404")
+    assert_error(api("GET", f"{enc(OWN)}/purchaseInvoice/{response_id}/download"), 404, "API404")
+    assert_error(api("DELETE", f"{enc(OWN)}/purchaseInvoice/{response_id}"), 404, "API404")
     history = api("GET", f"{enc(OWN)}/salesInvoice/sent-1/status").json()
     assert history[-1]["name"] == "ResponseReceived"
     assert sim.sent_document("sent-1").responses == [response_id]
     with pytest.raises(ValueError):
         sim.inject_invoice_response(OWN, "sent-1", "bogus")
+    with pytest.raises(ValueError):
+        sim.inject_invoice_response(OWN, "sent-1", "RE", reasons={"NOPE": "x"})
+
+
+def test_inject_invoice_response_old_shape(sim, api):
+    sim.response_event_shape = "old"
+    response_id = sim.inject_invoice_response(
+        OWN, "sent-2", "RE", reasons={"REF": "Unknown order"}, actions={"NIN": None}, note="See PO"
+    )
+    event = sim.events[-1]
+    payload = event.payload("hook-1", "2025-01-01T00:00:00+00:00")
+    assert payload["documentId"] == response_id
+    assert payload["refToDocumentId"] == "sent-2"
+    assert "responseDocumentId" not in payload
+    details = payload["details"]
+    assert (details["statusCode"], details["status"], details["note"]) == ("re", "Reject", "See PO")
+    assert details["reasons"] == {"ref": "Unknown order"}
+    assert details["actions"] == {"nin": None}
+    answer = api("GET", f"/api/v1-beta/{enc(OWN)}/generic/{response_id}/download", absolute=True)
+    assert answer.status_code == 200, answer.text
+    root = etree.fromstring(answer.content)
+    assert root.findtext(".//cbc:ResponseCode", namespaces=sim_ubl.NSMAP) == "RE"
+    assert_error(api("GET", f"/api/v1-beta/{enc(SECOND)}/generic/{response_id}/download", absolute=True), 404)
+    # per call, whatever the default; and without the answer in the event
+    other_id = sim.inject_invoice_response(OWN, "sent-2", "AP", shape="new", details=False)
+    assert sim.events[-1].response_document_id == other_id
+    old_bare = sim.inject_invoice_response(OWN, "sent-2", "AP", shape="old", details=False)
+    assert sim.events[-1].document_id == old_bare
+    assert "statusCode" not in sim.events[-1].details
+    with pytest.raises(ValueError):
+        sim.inject_invoice_response(OWN, "sent-2", "AP", shape="newest")
+
+
+def test_delivery_options(sim, api):
+    sim.add_participant("0106:99887766", name="No answers BV", invoice_responses=False)
+    options = api("GET", "peppol/deliveryOption", params={"partyIds": BUYER, "documentFamily": "InvoiceResponse"})
+    assert options.status_code == 200, options.text
+    [option] = options.json()
+    assert (option["partyId"], option["family"]) == (BUYER_LETTER, "InvoiceResponse")
+    assert option["documentTypeId"] == sim_ubl.IMR_DOCUMENT_TYPE
+    no = api("GET", "peppol/deliveryOption", params={"partyIds": "0106:99887766", "documentFamily": "invoiceResponse"})
+    assert no.json() == []
+    several = api(
+        "GET", "peppol/deliveryOption", params=[("partyIds", "0106:13572468"), ("partyIds", BUYER)]
+    ).json()
+    assert several[0]["family"] == "Invoice"
+    assert_error(api("GET", "peppol/deliveryOption", params={"partyIds": "0106:13572468"}), 404, "API404")
+    assert_error(api("GET", "peppol/deliveryOption"), 400)
+    assert_error(api("GET", "peppol/deliveryOption", params={"partyIds": BUYER, "documentFamily": "Nope"}), 400)
+    # one of our own parties takes responses once its invoiceResponse capability is on
+    sim.set_peppol_config(OWN, capabilities={"invoiceResponse": {"state": "off"}})
+    own = {"partyIds": OWN, "documentFamily": "InvoiceResponse"}
+    assert api("GET", "peppol/deliveryOption", params=own).json() == []
+    sim.set_peppol_config(OWN, capabilities={"invoiceResponse": {"state": "on"}})
+    assert len(api("GET", "peppol/deliveryOption", params=own).json()) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -762,7 +856,7 @@ def test_demo_participants_and_delivery(demo):
     client.send(xml=sample_invoice(OWN, "0106:13572468"), document_id="ok")
     client.send(xml=sample_invoice(OWN, "0106:123"), document_id="bad")
     demo.wait_idle()
-    assert demo.sent_document("ok").status == "Sent"
+    assert "Sent" in [h.name for h in demo.sent_document("ok").history]
     assert demo.sent_document("bad").status == "SentError"
 
 
@@ -778,11 +872,41 @@ def test_demo_loopback_between_own_parties(demo):
     received = [e for e in demo.events if e.topic == "InvoiceReceived"]
     assert [(e.party, e.document_id) for e in received] == [(other, "loop-1")]
     assert client("GET", f"{enc(other)}/purchaseInvoice/loop-1/download").status_code == 200
-    answer = client("POST", f"{enc(other)}/purchaseInvoice/loop-1/response", json={"status": "AP"})
+    answer = client(
+        "POST", f"{enc(other)}/purchaseInvoice/loop-1/response", json={"status": "AP"},
+        headers={"X-EConnect-DocumentId": "answer-1"},
+    )
     assert answer.status_code == 200
     demo.wait_idle()
     [response_event] = [e for e in demo.events if e.topic == "InvoiceResponseReceived"]
     assert (response_event.party, response_event.document_id) == (OWN, "loop-1")
+
+
+def test_demo_customers_answer_delivered_invoices(demo):
+    """Demo customers answer in turn: acknowledged, accepted, rejected with a reason, none."""
+    demo.demo_answer_delay = 0.01
+    token = requests.post(
+        demo.token_url, data={"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}, timeout=5
+    ).json()["access_token"]
+    client = Api(demo, token)
+    for number in range(5):
+        client.send(xml=sample_invoice(OWN, "0106:87654321"), document_id=f"d-{number}")
+        demo.wait_idle()
+    answers = [e for e in demo.events if e.topic == "InvoiceResponseReceived"]
+    assert [(e.document_id, e.party) for e in answers] == [("d-0", OWN), ("d-1", OWN), ("d-2", OWN), ("d-4", OWN)]
+    codes = []
+    for event in answers:
+        path = f"{enc(OWN)}/salesInvoice/{event.document_id}/response/{event.response_document_id}/download"
+        xml = client("GET", path)
+        root = etree.fromstring(xml.content)
+        codes.append(root.findtext(".//cbc:ResponseCode", namespaces=sim_ubl.NSMAP))
+    assert codes == ["AB", "AP", "RE", "AB"]
+    rejected = demo.received_documents[answers[2].response_document_id].xml
+    assert b"OPStatusReason" in rejected and b"PRI" in rejected
+    demo.demo_answers = False
+    client.send(xml=sample_invoice(OWN, "0106:87654321"), document_id="d-quiet")
+    demo.wait_idle()
+    assert len([e for e in demo.events if e.topic == "InvoiceResponseReceived"]) == 4
 
 
 def test_non_demo_has_no_demo_participants(sim):

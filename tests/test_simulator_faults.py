@@ -241,7 +241,7 @@ def test_chunked_upload(sim, http):
     answer = http.post(
         sim.api_url + "/api/v1/%s/purchaseInvoice/%s/response" % (enc(OWN), document_id),
         data=chunks(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "X-EConnect-DocumentId": "chunked-1"},
         timeout=5,
     )
     assert answer.status_code == 200, answer.text
@@ -319,6 +319,34 @@ def test_control_incoming_and_documents(sim, http):
     assert docs[0]["receiverId"] == "NL:KVK:87654321"
     assert control(sim, "GET", "/documents/s-1/xml").content == sim.sent_document("s-1").xml
     assert control(sim, "GET", "/documents/nope").status_code == 404
+
+
+def test_lose_answer_does_the_call_and_drops_the_line(sim, http):
+    sim.faults.lose_answer_next(1, path_contains="/salesInvoice/send")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(sim, http, "lost-1")
+    assert sim.sent_document("lost-1") is not None  # done at the PSB
+    [entry] = [r for r in sim.requests if r.document_id == "lost-1"]
+    assert entry.dropped and entry.status == 200
+    assert send(sim, http, "lost-1").status_code == 409
+
+
+def test_control_response_settings_and_shapes(sim):
+    settings = control(sim, "PUT", "/settings", json={"responseEventShape": "old", "demoAnswers": False}).json()
+    assert (settings["responseEventShape"], settings["demoAnswers"]) == ("old", False)
+    assert control(sim, "PUT", "/settings", json={"responseEventShape": "x"}).status_code == 400
+    answer = control(
+        sim, "POST", "/invoice-response",
+        json={"party": OWN, "documentId": "s-9", "status": "RE", "reasons": {"PRI": "price"}},
+    ).json()
+    event = control(sim, "GET", "/events").json()[-1]
+    assert (event["documentId"], event["refToDocumentId"]) == (answer["id"], "s-9")
+    assert event["details"]["statusCode"] == "re"
+    control(sim, "POST", "/invoice-response", json={"party": OWN, "documentId": "s-9", "status": "AP", "shape": "new"})
+    event = control(sim, "GET", "/events").json()[-1]
+    assert (event["documentId"], event["refToDocumentId"]) == ("s-9", None)
+    assert control(sim, "POST", "/participants", json={"id": "0106:99887766", "invoiceResponse": False}).ok
+    assert sim.participants["0106:99887766"].invoice_responses is False
 
 
 def test_control_invoice_response_events_and_webhooks(sim):

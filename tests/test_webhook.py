@@ -230,6 +230,23 @@ def test_parse_event_minimal_and_nulls():
     assert event.document_id is None
     assert event.sent_on is None
     assert event.response_document_id is None
+    assert event.ref_to_document_id is None
+
+
+def test_parse_event_old_response_shape():
+    """The old docs' InvoiceResponseReceived: documentId is the response, refToDocumentId our invoice, details the
+    answer with lower-case codes and null texts (an object, not text)."""
+    body = make_body(
+        topic="InvoiceResponseReceived",
+        documentId="resp-2",
+        refToDocumentId="inv-2",
+        details={
+            "note": None, "statusCode": "re", "status": "Reject", "reasons": {"ref": "x"}, "actions": {"nin": None},
+        },
+    )
+    event = parse_event(body)
+    assert (event.document_id, event.ref_to_document_id, event.response_document_id) == ("resp-2", "inv-2", None)
+    assert event.details["reasons"] == {"ref": "x"}
 
 
 @pytest.mark.parametrize(

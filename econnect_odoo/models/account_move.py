@@ -192,6 +192,17 @@ class AccountMove(models.Model):
             limit=1,
         )
 
+    @api.model
+    def _econnect_find_sent_elsewhere(self, company, document_id):
+        """Whether an invoice of another company than ``company`` was sent as ``document_id`` (call with sudo)."""
+        return bool(self.search_count(
+            [
+                ("company_id", "!=", company.id),
+                "|", ("econnect_uuid", "=", document_id), ("econnect_document_id", "=", document_id),
+            ],
+            limit=1,
+        ))
+
     # ------------------------------------------------------------------------------------------
     # Checks before anything leaves
     # ------------------------------------------------------------------------------------------
@@ -518,12 +529,10 @@ class AccountMove(models.Model):
         if from_queue:
             plan = self._econnect_plan_queued()
         items = plan["items"]
-        results = run_parallel(
-            lambda move_id: items[move_id].client.send_invoice(
-                items[move_id].party, items[move_id].xml, items[move_id].document_id, filename=items[move_id].filename
-            ),
-            list(items),
-        )
+        results = run_parallel("send_invoice", [
+            (move_id, item.client, (item.party, item.xml, item.document_id, item.filename))
+            for move_id, item in items.items()
+        ])
         failures = self._econnect_record_upload_results(results, plan, commit=commit) if results else False
         if failures or from_queue:  # the failures of this run, one digest per user (the safety net: the rest)
             self.env["econnect.notifier"]._econnect_send_digests()
@@ -715,17 +724,26 @@ class AccountMove(models.Model):
             domain.append(("econnect_sent_date", "<", fields.Datetime.now() - STATUS_POLL_AFTER))
         moves = self.search(domain, limit=batch_size, order="econnect_sent_date, id")
         moves = moves.filtered(lambda m: m.company_id.econnect_state == "active")
-
-        def status(move):
-            client = move.company_id._econnect_client()
-            document_id = move.econnect_document_id or move.econnect_uuid
-            return client.get_sent_status(move.company_id._econnect_party(), document_id)
-
-        results = run_parallel(status, list(moves))
+        # the plan, read here: the threads get the client and plain values only
+        jobs = []
+        for company, company_moves in moves.grouped("company_id").items():
+            try:
+                client, party = company._econnect_client(), company._econnect_party()
+            except UserError as error:
+                _logger.info("eConnect statuses of company %s not polled: %s", company.id, error)
+                continue
+            jobs += [
+                (move.id, client, (party, move.econnect_document_id or move.econnect_uuid)) for move in company_moves
+            ]
+        results = run_parallel("get_sent_status", jobs)
         changed = self.env["account.move"]
-        for move, history, error in results:
+        for move_id, history, error in results:
+            move = self.browse(move_id)
             if error is not None:
-                _logger.info("eConnect status of invoice %s unavailable (%s)", move.id, getattr(error, "kind", error))
+                if not isinstance(error, PSBError):
+                    _logger.error("eConnect: status of invoice %s unavailable", move_id, exc_info=error)
+                else:
+                    _logger.info("eConnect status of invoice %s unavailable (%s)", move_id, error.kind)
                 continue
             found = contract.sent_status_topic(history)
             if found:

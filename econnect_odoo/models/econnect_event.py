@@ -7,6 +7,7 @@ its own savepoint, committed before anything is acknowledged at eConnect.
 """
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -342,6 +343,9 @@ class EconnectEvent(models.Model):
         # notes, warnings and activities in the company's language (the scheduled action runs as OdooBot)
         lang = self.company_id.partner_id.lang or self.env.lang
         event = self.with_company(self.company_id).with_context(lang=lang)
+        if not event._econnect_lease():
+            stats["failed"] += 1
+            return
         after_commit = None
         try:
             with self.env.cr.savepoint():
@@ -394,25 +398,41 @@ class EconnectEvent(models.Model):
             values["move_id"] = move.id
         self.write(values)
 
-    def _econnect_record_failure(self, message, permanent=False):
-        """Count a failed attempt: retry later with backoff, or stop (and tell the administrators)."""
+    def _econnect_lease(self):
+        """Count this attempt before it starts, and commit: a run that dies on the event (its time or memory limit,
+        a kill) has used an attempt like any failure, and the event waits its backoff instead of blocking the
+        events behind it. Returns False when the event had its last attempt already: then it fails now."""
         self.ensure_one()
         attempts = self.attempts + 1
-        if permanent or attempts >= MAX_ATTEMPTS:
-            self.write({"state": "error", "attempts": attempts, "last_error": message, "next_attempt_at": False})
-            _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
-            self._econnect_alert_administrators(message)
+        if attempts > MAX_ATTEMPTS:
+            self._econnect_fail(self.env._(
+                "Stopped after %(count)s attempts. The last one did not finish: the process was stopped (its time "
+                "or memory limit?). %(error)s",
+                count=self.attempts, error=self.last_error or "",
+            ).strip())
+            self._econnect_commit()
+            return False
+        wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
+        self.write({"attempts": attempts, "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait)})
+        self._econnect_commit()
+        return True
+
+    def _econnect_record_failure(self, message, permanent=False):
+        """A failed attempt (counted by its lease): retry after the backoff, or stop (and tell the administrators)."""
+        self.ensure_one()
+        if permanent or self.attempts >= MAX_ATTEMPTS:
+            self._econnect_fail(message)
         else:
-            wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
-            self.write({
-                "attempts": attempts,
-                "last_error": message,
-                "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait),
-            })
+            self.write({"last_error": message})
             _logger.info(
-                "eConnect event %s (%s %s) attempt %s failed, next in %s min: %s",
-                self.id, self.topic, self.document_id, attempts, wait, message,
+                "eConnect event %s (%s %s) attempt %s failed, next at %s: %s",
+                self.id, self.topic, self.document_id, self.attempts, self.next_attempt_at, message,
             )
+
+    def _econnect_fail(self, message):
+        self.write({"state": "error", "last_error": message, "next_attempt_at": False})
+        _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
+        self._econnect_alert_administrators(message)
 
     def _econnect_administrators(self):
         """The eConnect administrators of the event's company (real, internal, active users)."""
@@ -576,15 +596,78 @@ class EconnectEvent(models.Model):
     # InvoiceResponseReceived: the customer's answer
     # ------------------------------------------------------------------------------------------
     def _econnect_process_invoice_response(self, stats):
-        response_id = self.response_document_id
-        if not response_id:
-            raise EconnectPermanentError(self.env._("The event names no response document (responseDocumentId)."))
-        data = self._econnect_download(response_id, self.env._("Downloading the invoice response failed"))
+        """A customer's answer to one of our invoices, in either documented shape of the event (``contract.
+        invoice_response_event_ids``): applied to that invoice only when it is one of this company's. The answer
+        is read from the event when it carries it, else downloaded from the shape's documented path."""
+        raw = self._econnect_payload_data()
+        shape, invoice_id, response_id = contract.invoice_response_event_ids(raw)
+        if shape is None:
+            raise EconnectPermanentError(self.env._(
+                "The invoice response event names no response (neither responseDocumentId nor refToDocumentId): "
+                "it cannot be told which document is the answer and which the invoice."
+            ))
+        if not invoice_id:
+            raise EconnectPermanentError(self.env._("The invoice response names no invoice: not applied."))
+        Move = self.env["account.move"]
+        move = Move._econnect_find_sent(self.company_id, invoice_id)
+        if not move:
+            if Move.sudo()._econnect_find_sent_elsewhere(self.company_id, invoice_id):
+                raise EconnectPermanentError(self.env._(
+                    "The invoice response names eConnect document %(document)s, an invoice of another company "
+                    "than %(company)s: not applied.", document=invoice_id, company=self.company_id.name,
+                ))
+            raise EconnectPermanentError(self.env._(
+                "The invoice response names eConnect document %(document)s, but no invoice of %(company)s was sent "
+                "with that id: not applied.", document=invoice_id, company=self.company_id.name,
+            ))
+        response = self._econnect_response_in_event(raw) or self._econnect_download_response(
+            shape, invoice_id, response_id
+        )
+        if response.status not in Move._econnect_response_codes():
+            raise EconnectPermanentError(
+                self.env._("The invoice response has an unknown status %s.", response.status)
+            )
+        if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
+            self.env["econnect.notifier"]._econnect_notify("response", move)
+            stats["updates"] += 1
+        self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
+        return None
+
+    def _econnect_payload_data(self):
+        try:
+            data = json.loads(self.payload or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _econnect_response_in_event(self, raw):
+        """The answer as the event states it (old docs: ``details.statusCode`` and friends), or None."""
+        try:
+            answer = contract.invoice_response_from_event(raw)
+        except ValueError as error:
+            raise EconnectPermanentError(
+                self.env._("The invoice response in the event cannot be read: %s", error)
+            ) from error
+        if answer is None:
+            return None
+        return received_document.InvoiceResponse(
+            status=answer["status"], reasons=answer["reasons"], actions=answer["actions"], note=answer["note"]
+        )
+
+    def _econnect_download_response(self, shape, invoice_id, response_id):
+        """Download the response document from the path its event shape documents, and read it."""
+        client, party = self._econnect_client_and_party()
+        max_bytes = self._econnect_max_document_bytes()
+        try:
+            if shape == contract.RESPONSE_EVENT_NEW:
+                data = client.download_invoice_response(party, invoice_id, response_id, max_bytes=max_bytes)
+            else:
+                data = client.download_document(party, response_id, max_bytes=max_bytes)
+        except PSBError as error:
+            raise self._econnect_psb_failure(error, self.env._("Downloading the invoice response failed")) from error
         problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
-            response = received_document.invoice_response(
-                received_document.parse(data, max_bytes=self._econnect_max_document_bytes())
-            )
+            return received_document.invoice_response(received_document.parse(data, max_bytes=max_bytes))
         except received_document.UnsafeDocument as error:
             raise EconnectRefusedDocument(
                 self.env._("The invoice response was refused: %s", problem_text(error)), data
@@ -593,31 +676,6 @@ class EconnectEvent(models.Model):
             raise EconnectPermanentError(
                 self.env._("The invoice response cannot be read: %s", problem_text(error))
             ) from error
-        Move = self.env["account.move"]
-        if response.status not in Move._econnect_response_codes():
-            raise EconnectPermanentError(
-                self.env._("The invoice response has an unknown status %s.", response.status)
-            )
-        move = Move._econnect_find_sent(self.company_id, self.document_id) if self.document_id else Move
-        if not move:
-            self._econnect_mark_done(self.env._("No invoice in Odoo has this eConnect document id."))
-        else:
-            if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
-                self.env["econnect.notifier"]._econnect_notify("response", move)
-                stats["updates"] += 1
-            self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
-        company = self.company_id
-        if not company.econnect_delete_after_download:
-            return None
-
-        def delete_response():
-            try:
-                client, party = self._econnect_client_and_party()
-                client.delete_purchase_invoice(party, response_id)
-            except (PSBError, EconnectRetryLater) as error:  # kept 7 days after download at eConnect anyway
-                _logger.info("eConnect: deleting invoice response %s failed: %s", response_id, error)
-
-        return delete_response
 
     # ------------------------------------------------------------------------------------------
     # User actions

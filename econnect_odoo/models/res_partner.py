@@ -132,22 +132,21 @@ class ResPartner(models.Model):
         parties = {}
         for partner in to_check:
             try:
-                parties[partner] = partner._econnect_party()
+                parties[partner.id] = partner._econnect_party()
             except InvalidPartyId:
                 continue
         now = fields.Datetime.now()
-        for partner, answer, error in run_parallel(
-            lambda partner: client.query_recipient_party(sender, [parties[partner]]), list(parties)
-        ):
-            values = {"econnect_lookup_date": now, "econnect_lookup_endpoint": str(parties[partner])}
+        jobs = [(partner_id, client, (sender, [party])) for partner_id, party in parties.items()]
+        for partner_id, answer, error in run_parallel("query_recipient_party", jobs):
+            values = {"econnect_lookup_date": now, "econnect_lookup_endpoint": str(parties[partner_id])}
             if isinstance(error, NotFoundError):
                 values.update(econnect_lookup_state="not_found", econnect_lookup_party=False)
             elif error is not None:
                 raise error
             else:
-                found = (answer or {}).get("id") or str(parties[partner])
+                found = (answer or {}).get("id") or str(parties[partner_id])
                 values.update(econnect_lookup_state="reachable", econnect_lookup_party=found)
-            partner.sudo().write(values)
+            self.browse(partner_id).sudo().write(values)
 
     def action_econnect_lookup(self):
         """Button on the partner form: ask eConnect now."""

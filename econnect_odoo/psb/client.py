@@ -6,9 +6,9 @@
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
 * Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
   are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Invoice responses and hook creations are never retried (eConnect does not
-  deduplicate them); sends are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later
-  409 means "already there").
+  total time. Hook creations are never retried (eConnect does not deduplicate them); sends and
+  invoice responses are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409
+  means "already there").
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -53,6 +53,8 @@ DEFAULT_POOL_SIZE = 32
 DEFAULT_MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 USER_AGENT = "econnect_odoo-psb/1.0"
 _TEMPORARY_STATUSES = frozenset({408, 425, 429})
+# calls made idempotent by X-EConnect-DocumentId: a 409 means "that id was done already"
+_IDEMPOTENT_OPERATIONS = frozenset({"send", "invoice_response"})
 _MAX_MESSAGE = 500
 _MAX_ERROR_BODY = 64 * 1024
 
@@ -441,15 +443,70 @@ class PSBClient:
         )
         self._call("DELETE", path, operation="delete_purchase", lenient=True)
 
-    def send_invoice_response(self, party_id, document_id, status, reasons=None, actions=None, note=None):
-        """Answer a received invoice (status ``AB``, ``IP``, ``UQ``, ``CA``, ``RE``, ``AP``, ``PD``
-        or their names; ``reasons`` / ``actions`` map codes to texts). Never retried."""
+    def send_invoice_response(
+        self, party_id, document_id, status, reasons=None, actions=None, note=None, *, response_document_id
+    ):
+        """Answer a received invoice (status ``AB``, ``IP``, ``UQ``, ``CA``, ``RE``, ``AP``, ``PD`` or their
+        names; ``reasons`` / ``actions`` map codes to texts); sent with codes (``contract.invoice_response_body``).
+
+        ``response_document_id`` (a uuid4 chosen by the caller, stored before the call) goes in
+        ``X-EConnect-DocumentId``: it makes the call safe to repeat, so it is retried like a send, and a 409
+        (that id was answered before) is raised as :class:`AlreadySentError` (the caller treats it as sent).
+        Returns ``{"id": ...}``."""
         body = contract.invoice_response_body(status, reasons=reasons, actions=actions, note=note)
+        response_document_id = _check_id(response_document_id, "response document id")
         path = contract.PATH_INVOICE_RESPONSE.format(
             party=_party(party_id).url_encoded, document=_quote(_check_id(document_id, "document id"))
         )
-        answer = self._call("POST", path, json_body=body, operation="invoice_response", retry=False, lenient=True)
-        return answer if isinstance(answer, dict) else {}
+        answer = self._call(
+            "POST",
+            path,
+            json_body=body,
+            headers={contract.HEADER_DOCUMENT_ID: response_document_id},
+            operation="invoice_response",
+            lenient=True,
+        )
+        answer = answer if isinstance(answer, dict) else {}
+        answer.setdefault("id", response_document_id)
+        return answer
+
+    def download_invoice_response(
+        self, party_id, invoice_document_id, response_document_id, max_bytes=DEFAULT_MAX_DOWNLOAD_BYTES
+    ):
+        """Download a customer's answer (Peppol Invoice Response) to one of our sent invoices, by the invoice's
+        and the response's document ids (the new docs' path)."""
+        path = contract.PATH_SALES_RESPONSE_DOWNLOAD.format(
+            party=_party(party_id).url_encoded,
+            document=_quote(_check_id(invoice_document_id, "document id")),
+            response=_quote(_check_id(response_document_id, "response document id")),
+        )
+        return self._call(
+            "GET", path, accept=f"{contract.MIME_XML}, {contract.MIME_JSON}", operation="download",
+            max_bytes=int(max_bytes),
+        )
+
+    def download_document(self, party_id, document_id, max_bytes=DEFAULT_MAX_DOWNLOAD_BYTES):
+        """Download any document by its id through the beta API's generic path (the old docs' way to fetch a
+        customer's answer announced with ``refToDocumentId``)."""
+        path = contract.PATH_GENERIC_DOWNLOAD.format(
+            party=_party(party_id).url_encoded, document=_quote(_check_id(document_id, "document id"))
+        )
+        return self._call(
+            "GET", path, accept=f"{contract.MIME_XML}, {contract.MIME_JSON}", operation="download",
+            max_bytes=int(max_bytes),
+        )
+
+    def get_delivery_options(self, party_ids, document_family=None):
+        """``GET /peppol/deliveryOption``: how the participant (all its known ids) can be reached, optionally for
+        one document family (``contract.DOCUMENT_FAMILY_INVOICE_RESPONSE``). A list; 404 raises NotFoundError."""
+        candidates = [_party(p).wire for p in (party_ids if isinstance(party_ids, list | tuple) else [party_ids])]
+        if not candidates:
+            raise ValueError("At least one party id is required.")
+        params = [(contract.PARAM_PARTY_IDS, candidate) for candidate in candidates]
+        if document_family:
+            params.append((contract.PARAM_DOCUMENT_FAMILY, document_family))
+        answer = self._call("GET", contract.PATH_DELIVERY_OPTIONS, params=params, operation="delivery_options")
+        return self._expect_list(answer if answer is not None else [], "delivery option list")
 
     def get_peppol_config(self, party_id):
         """The Peppol participant configuration (capabilities, business card) of a party."""
@@ -463,6 +520,14 @@ class PSBClient:
         path = contract.PATH_PEPPOL_CONFIG.format(party=_party(party_id).url_encoded)
         answer = self._call("PUT", path, json_body=config, operation="peppol_config", lenient=True)
         return answer if isinstance(answer, dict) else {}
+
+    def set_capability(self, party_id, capability, enabled):
+        """Switch one capability of the party's Peppol participant configuration (``"invoices"``,
+        ``"invoiceResponse"``, ...) with the minimal write (``contract.capability_body``): nothing read is
+        echoed back. Returns eConnect's answer (the configuration), or ``{}``."""
+        if not isinstance(capability, str) or not capability.strip():
+            raise ValueError("A capability name is required.")
+        return self.put_peppol_config(party_id, contract.capability_body(capability.strip(), bool(enabled)))
 
     def set_receiving(self, party_id, enabled):
         """Switch receiving (the ``invoices`` capability) on or off, keeping everything else.
@@ -807,7 +872,7 @@ class PSBClient:
             return ForbiddenError(text, **info)
         if status == 404 or code == contract.ERROR_CODE_NOT_FOUND:
             return NotFoundError(text, **info)
-        if status == 409 and operation == "send":
+        if status == 409 and operation in _IDEMPOTENT_OPERATIONS:
             error = AlreadySentError(
                 "This document id was already sent"
                 + (" (an earlier attempt of this call reached eConnect)." if retried else "."),

@@ -71,6 +71,15 @@ PATH_SENT_STATUS = API_PREFIX + "/{party}/salesInvoice/{document}/status"
 PATH_PURCHASE_INVOICE = API_PREFIX + "/{party}/purchaseInvoice/{document}"
 PATH_DOWNLOAD_PURCHASE = API_PREFIX + "/{party}/purchaseInvoice/{document}/download"
 PATH_INVOICE_RESPONSE = API_PREFIX + "/{party}/purchaseInvoice/{document}/response"
+#: a customer's answer to our invoice (new docs); ``{document}`` = our sent invoice
+PATH_SALES_RESPONSE_DOWNLOAD = API_PREFIX + "/{party}/salesInvoice/{document}/response/{response}/download"
+#: any document by its id (old docs, the beta API); used for a customer's answer in the old event shape
+BETA_API_PREFIX = "/api/v1-beta"
+PATH_GENERIC_DOWNLOAD = BETA_API_PREFIX + "/{party}/generic/{document}/download"
+#: which document families a Peppol participant accepts (advanced recipient lookup)
+PATH_DELIVERY_OPTIONS = API_PREFIX + "/peppol/deliveryOption"
+PARAM_PARTY_IDS = "partyIds"
+PARAM_DOCUMENT_FAMILY = "documentFamily"
 PATH_PEPPOL_CONFIG = API_PREFIX + "/peppol/config/party/{party}"
 PATH_PARTY_HOOKS = API_PREFIX + "/{party}/hook"
 PATH_PARTY_HOOK = API_PREFIX + "/{party}/hook/{hook}"
@@ -139,7 +148,7 @@ SIGNATURE_ALGORITHM = "sha256"
 ISO6523_PREFIX = "iso6523-actorid-upis::"
 
 # ---------------------------------------------------------------------------------------------
-# Invoice responses (Peppol invoice response transaction): codes and eConnect's names
+# Invoice responses (Peppol BIS Invoice Response 3.0): codes, and the names eConnect's 2025 OpenAPI gives them
 # ---------------------------------------------------------------------------------------------
 #: status code (UNCL4343 subset) -> name used by eConnect's OpenAPI model ``InvoiceResponseCodes``
 INVOICE_RESPONSE_STATUSES = {
@@ -151,7 +160,10 @@ INVOICE_RESPONSE_STATUSES = {
     "AP": "Accept",
     "PD": "Paid",
 }
-#: clarification reason code -> name (OpenAPI model ``InvoiceResponseReasons``)
+#: statuses that need at least one reason (Peppol rule PEPPOL-T111-R001; eConnect's old docs)
+INVOICE_RESPONSE_REASON_REQUIRED = frozenset({"UQ", "CA", "RE"})
+#: clarification reason code -> name (OpenAPI model ``InvoiceResponseReasons``). ``CNF``, which both OpenAPI
+#: files also list as a reason, is an action only in Peppol: never sent as a reason.
 INVOICE_RESPONSE_REASONS = {
     "NON": "NoIssue",
     "REF": "ReferencesIncorrect",
@@ -178,6 +190,12 @@ INVOICE_RESPONSE_ACTIONS = {
     "CNA": "CreditTheAmount",
     "OTH": "Other",
 }
+
+#: The two documented shapes of the ``InvoiceResponseReceived`` event (see :func:`invoice_response_event_ids`).
+RESPONSE_EVENT_NEW = "new"  # documentId = our invoice, responseDocumentId = the response
+RESPONSE_EVENT_OLD = "old"  # documentId = the response, refToDocumentId = our invoice, details = the answer
+EVENT_FIELD_RESPONSE_DOCUMENT_ID = "responseDocumentId"
+EVENT_FIELD_REF_TO_DOCUMENT_ID = "refToDocumentId"
 
 # ---------------------------------------------------------------------------------------------
 # Peppol participant configuration
@@ -211,14 +229,22 @@ PATH_PARTY_ID_FORM = "letter"
 SEND_DOMAIN_ID_HEADER = False
 
 #: (unconfirmed) How invoice-response status, reasons and actions go on the wire: ``"codes"``
-#: (``{"status": "AB", "reasons": {"REF": ".."}}``, the contract's example) or ``"names"``
-#: (``{"status": "Acknowledge", "reasons": {"ReferencesIncorrect": ".."}}``). Choice: names, because
-#: eConnect's own OpenAPI file (2025, as seen in the client generated from it) declares the status
-#: as a string enum of names (``Acknowledge``, ``InProcess``, ...) and reasons/actions as objects with
-#: named properties (``NoIssue``, ``IssueNewInvoice``, ...), the codes only in descriptions.
-#: Callers may pass either form; :func:`invoice_response_body` converts.
-INVOICE_RESPONSE_WIRE_FORM = "names"
+#: (``{"status": "RE", "reasons": {"REF": ".."}, "actions": {"NIN": ".."}}``) or ``"names"``
+#: (``{"status": "Reject", "reasons": {"ReferencesIncorrect": ".."}}``). Choice: codes. Every prose page of
+#: eConnect (old docs ``introduction/invoice/sendResponse.html``, ``endpoints/v1/purchaseInvoice.html``) and
+#: both official clients (the .NET SDK's test sends ``"RE"``/``"REF"``/``"NIN"``; the PHP client's models
+#: are code lists) use codes; only the 2025 OpenAPI file declares names. Callers may pass either form;
+#: :func:`invoice_response_body` converts.
+INVOICE_RESPONSE_WIRE_FORM = "codes"
 
+#: (unconfirmed) The value of ``documentFamily`` asking whether a participant takes invoice responses
+#: (``GET /api/v1/peppol/deliveryOption``). The old docs write ``invoiceResponse``; the enum of the OpenAPI
+#: file and of the .NET SDK is ``InvoiceResponse``. Choice: the enum's spelling.
+DOCUMENT_FAMILY_INVOICE_RESPONSE = "InvoiceResponse"
+
+#: (unconfirmed) Whether to ask eConnect first that the seller takes invoice responses (the old docs' advice
+#: before sending one). An answer without any delivery option (or 404) means: it does not.
+CHECK_RESPONSE_DELIVERY_OPTION = True
 
 def party_id_wire_form(party_id):
     """(unconfirmed) The text of a :class:`~.party.PartyId` as sent to eConnect (paths, queries, bodies)."""
@@ -229,23 +255,37 @@ def party_id_wire_form(party_id):
     return party_id.normal
 
 
-def _to_wire(value, table, what):
-    """Map a code or a name (any case) to the wire form chosen by INVOICE_RESPONSE_WIRE_FORM."""
-    text = str(value).strip()
+def invoice_response_code(value, table, what="code"):
+    """The code (``"REF"``) of a code or a name in any case (``"ref"``, ``"ReferencesIncorrect"``) found in
+    ``table`` (one of the ``INVOICE_RESPONSE_*`` tables); ``ValueError`` for anything else."""
+    text = str(value if value is not None else "").strip()
+    if text.upper() in table:
+        return text.upper()
     names_by_lower = {name.lower(): code for code, name in table.items()}
-    code = text.upper() if text.upper() in table else names_by_lower.get(text.lower())
+    code = names_by_lower.get(text.lower())
     if code is None:
         raise ValueError(f"Unknown invoice response {what}: {text!r}")
+    return code
+
+
+def _to_wire(value, table, what):
+    """Map a code or a name (any case) to the wire form chosen by INVOICE_RESPONSE_WIRE_FORM."""
+    code = invoice_response_code(value, table, what)
     return table[code] if INVOICE_RESPONSE_WIRE_FORM == "names" else code
 
 
 def invoice_response_body(status, reasons=None, actions=None, note=None):
-    """(unconfirmed) Build the JSON body of an invoice response.
+    """(unconfirmed) Build the JSON body of an invoice response (the object form, the one most sources show;
+    the new docs' flat ``clarificationCode`` / ``actionCode`` form is not used).
 
-    ``status`` is a code (``"AB"``) or a name (``"Acknowledge"``); ``reasons`` / ``actions`` map a
-    code or name to a free text. Unknown codes raise ``ValueError`` before anything is sent.
+    ``status`` is a code (``"AB"``) or a name (``"Acknowledge"``); ``reasons`` / ``actions`` map a code or
+    name to a free text. Unknown codes, and ``UQ`` / ``CA`` / ``RE`` without a reason, raise ``ValueError``
+    before anything is sent.
     """
-    body = {"status": _to_wire(status, INVOICE_RESPONSE_STATUSES, "status")}
+    code = invoice_response_code(status, INVOICE_RESPONSE_STATUSES, "status")
+    if code in INVOICE_RESPONSE_REASON_REQUIRED and not reasons:
+        raise ValueError(f"An invoice response {code} needs at least one reason.")
+    body = {"status": _to_wire(code, INVOICE_RESPONSE_STATUSES, "status")}
     if reasons:
         body["reasons"] = {
             _to_wire(k, INVOICE_RESPONSE_REASONS, "reason"): "" if v is None else str(v)
@@ -259,6 +299,106 @@ def invoice_response_body(status, reasons=None, actions=None, note=None):
     if note:
         body["note"] = str(note)
     return body
+
+
+def takes_document_family(delivery_options):
+    """(unconfirmed) Whether the answer of ``GET /peppol/deliveryOption`` (a list of delivery options) says the
+    participant takes the asked document family: at least one option."""
+    if isinstance(delivery_options, dict):
+        delivery_options = delivery_options.get("items") or []
+    return bool(delivery_options)
+
+
+def capability_body(capability, enabled):
+    """(unconfirmed) The minimal PUT body of the Peppol participant configuration switching one capability:
+    ``{"capabilities": {capability: {"state": "on"}}}`` (``"off"``). Only what changes is sent: never a read
+    echoed back (``id``, ``createdOn``, ``"inherited => ..."`` are eConnect's own). The old docs' example of the
+    ``invoiceResponse`` capability is exactly this wrapper (the new docs leave out ``capabilities``)."""
+    return {CAPABILITIES_KEY: {capability: {CAPABILITY_STATE_KEY: CAPABILITY_ON if enabled else CAPABILITY_OFF}}}
+
+
+def capability_enabled(config, capability):
+    """(unconfirmed) The state of one capability in a participant configuration: True for ``"on"``, False for
+    ``"off"``, for an inherited state what it inherits (``"inherited => off"``; a bare ``"inherited"`` counts as
+    on). None when the configuration does not mention it."""
+    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(capability) or {})
+    state = state.get(CAPABILITY_STATE_KEY) if isinstance(state, dict) else state
+    if state is None:
+        return None
+    text = str(state).strip().lower()
+    if text.startswith(CAPABILITY_INHERITED):
+        inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
+        return inherited != CAPABILITY_OFF
+    return text == CAPABILITY_ON
+
+
+def _event_text(raw, key):
+    value = (raw or {}).get(key)
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
+
+
+def invoice_response_event_ids(raw):
+    """(unconfirmed which shape production sends) ``(shape, invoice document id, response document id)`` of an
+    ``InvoiceResponseReceived`` event (the decoded JSON). Two shapes are documented:
+
+    * new docs: ``documentId`` = our sent invoice, ``responseDocumentId`` = the response;
+    * old docs: ``documentId`` = the response, ``refToDocumentId`` = our sent invoice.
+
+    ``responseDocumentId`` present -> new shape; else ``refToDocumentId`` present -> old shape; else the shape
+    is None (and so are the ids that cannot be told apart: only ``documentId`` is returned, as the invoice).
+    """
+    document_id = _event_text(raw, "documentId")
+    response_id = _event_text(raw, EVENT_FIELD_RESPONSE_DOCUMENT_ID)
+    if response_id:
+        return RESPONSE_EVENT_NEW, document_id, response_id
+    ref_to = _event_text(raw, EVENT_FIELD_REF_TO_DOCUMENT_ID)
+    if ref_to:
+        return RESPONSE_EVENT_OLD, ref_to, document_id
+    return None, document_id, None
+
+
+def _codes_from_event(value, table, what):
+    """``[(code, text or None)]`` from an event's ``{code: text}`` (lower-case codes and null texts allowed)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = {value: None}
+    if isinstance(value, list):
+        value = dict.fromkeys(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"The invoice response {what}s are not an object.")
+    found = []
+    for key, text in value.items():
+        text = None if text is None else str(text).strip() or None
+        found.append((invoice_response_code(key, table, what), text))
+    return found
+
+
+def invoice_response_from_event(raw):
+    """(unconfirmed) The answer an ``InvoiceResponseReceived`` event carries itself, as ``{"status", "reasons",
+    "actions", "note"}`` (reasons / actions as ``[(code, text or None)]``), or None when it carries none (then
+    the response document is downloaded).
+
+    The old docs' event has ``details`` = ``{"note", "statusCode": "RE", "status": "Reject", "reasons": {"ref":
+    ".."}, "actions": {"nin": null}}``: codes in lower case, texts that may be null. Only ``statusCode`` marks
+    details that carry the answer (a ``status`` alone may be a summary without the reasons: then the document
+    is downloaded). Unknown codes raise ``ValueError``.
+    """
+    details = (raw or {}).get("details")
+    if not isinstance(details, dict):
+        return None
+    status = details.get("statusCode")
+    if status in (None, "") or not isinstance(status, str):
+        return None
+    note = details.get("note")
+    return {
+        "status": invoice_response_code(status, INVOICE_RESPONSE_STATUSES, "status"),
+        "reasons": _codes_from_event(details.get("reasons"), INVOICE_RESPONSE_REASONS, "reason"),
+        "actions": _codes_from_event(details.get("actions"), INVOICE_RESPONSE_ACTIONS, "action"),
+        "note": str(note).strip() or None if note not in (None, "") else None,
+    }
 
 
 def receiving_config_body(enabled, current=None):

@@ -16,7 +16,8 @@ class                         ``kind``                      raised for
 ``ForbiddenError``            ``forbidden``                 403 / ``API403`` (party not authorised)
                               ``payment_required``          402 (e.g. negative prepaid balance)
 ``NotFoundError``             ``not_found``                 404 / ``API404``
-``AlreadySentError``          ``already_sent``              409 on send: that document id was sent
+``AlreadySentError``          ``already_sent``              409 on send or invoice response: that
+                                                            document id was sent
                                                             before (also after our own retry: the
                                                             first attempt landed; treat as sent)
 ``TemporaryError``            ``temporary``                 408, 425, 429, 5xx, read/connect
@@ -30,7 +31,7 @@ class                         ``kind``                      raised for
 ``InvalidResponseError``      ``invalid_response``          2xx with a body that is not JSON where
                                                             JSON is due, the wrong JSON shape, a
                                                             redirect, a download above the limit
-``RequestRejectedError``      ``rejected``                  400, 409 (other than send), 410, 413,
+``RequestRejectedError``      ``rejected``                  400, 409 (other calls), 410, 413,
 (subclass of                                                415, 422 and any other 4xx with an
 ``InvalidResponseError``)                                   error body: eConnect refused the request
                                                             as such; repeating it unchanged cannot

@@ -73,6 +73,8 @@ class WebhookEvent:
     created_on: dt.datetime | None = None
     sent_on: dt.datetime | None = None
     response_document_id: str | None = None
+    #: the old docs' InvoiceResponseReceived: ``documentId`` is the response, this is our invoice
+    ref_to_document_id: str | None = None
     raw: dict = field(default_factory=dict)
 
 
@@ -239,7 +241,8 @@ def parse_event(body):
         details=details,
         created_on=_opt_time(data, "createdOn"),
         sent_on=_opt_time(data, "sentOn"),
-        response_document_id=_opt_str(data, "responseDocumentId"),
+        response_document_id=_opt_str(data, contract.EVENT_FIELD_RESPONSE_DOCUMENT_ID),
+        ref_to_document_id=_opt_str(data, contract.EVENT_FIELD_REF_TO_DOCUMENT_ID),
         raw=data,
     )
 

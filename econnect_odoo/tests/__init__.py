@@ -5,6 +5,7 @@ from . import test_peppol_coexistence
 from . import test_receive_prompt
 from . import test_security
 from . import test_send
+from . import test_parallel
 from . import test_secrets
 from . import test_send_concurrency
 from . import test_ubl_conformance
@@ -17,3 +18,4 @@ from . import test_webhook_inbox
 from . import test_pull
 from . import test_received_examples
 from . import test_translations
+from . import test_responses_received

@@ -6,13 +6,15 @@ test framework allows.
 
 import contextlib
 import time
+import uuid
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import new_test_user
 from odoo.tools import config
 
 from ..psb.webhook import SIGNATURE_HEADER, sign_body
-from .simulator import PSBSimulator
+from .simulator import PSBSimulator, sample_invoice
 
 CLIENT_ID = "odoo-tests"
 CLIENT_SECRET = "client-secret-7f3a"
@@ -255,6 +257,22 @@ class EconnectReceiveMixin(EconnectSimulatorMixin):
         if topic:
             domain.append(("topic", "=", topic))
         return self.env["econnect.event"].sudo().search(domain)
+
+    def sent_invoice(self, receiver=BUYER_PARTY):
+        """An invoice of ours that went to eConnect (sent with the real client to the simulator)."""
+        partner = self.env["res.partner"].create({"name": "Buyer BV"})
+        move = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_line_ids": [fields.Command.create({"name": "Service", "quantity": 1, "price_unit": 100})],
+        })
+        move.action_post()
+        document_id = str(uuid.uuid4())
+        xml = sample_invoice(PARTY, receiver, number=move.name)
+        self.company._econnect_client().send_invoice(PARTY, xml, document_id)
+        move.write({"econnect_state": "sent", "econnect_uuid": document_id, "econnect_document_id": document_id})
+        self.env.flush_all()
+        return move
 
     def bill_of(self, document_id):
         return self.env["account.move"].search(
