@@ -62,6 +62,15 @@ class OdooRuntime:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (self.pythonpath, env.get("PYTHONPATH")) if p)
         return env
 
+    def command(self):
+        """How to start Odoo: its ``odoo-bin`` (prefork servers re-execute ``sys.argv`` for their gevent
+        process, which ``python -m odoo`` does not survive), else ``python -m odoo``."""
+        code = "import os, odoo; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), 'odoo-bin'))"
+        odoo_bin = subprocess.run(
+            [self.python, "-c", code], capture_output=True, text=True, check=True, env=self.env()
+        ).stdout.strip()
+        return [self.python, odoo_bin] if os.path.isfile(odoo_bin) else [self.python, "-m", "odoo"]
+
     def addons_path(self, *extra):
         """Odoo's core addons folder followed by ``extra`` (comma-separated, for ``--addons-path``)."""
         code = "import os, odoo; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), 'addons'))"

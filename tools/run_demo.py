@@ -106,15 +106,14 @@ def write_config(path, runtime, env, opts, demo_url):
 
 
 class DemoFeeder(threading.Thread):
-    """Once the demo company receives, each demo vendor's e-invoice arrives (once: fixed document ids), and
-    customers answer the demo invoices as ``demo_parties.CUSTOMERS[...]['answers']`` says (issue #14)."""
+    """Once the demo company receives, each demo vendor's e-invoice arrives (once: fixed document ids). The
+    customers' answers to delivered invoices come from the simulator itself (demo mode)."""
 
     def __init__(self, remote, parties):
         super().__init__(name="demo-feeder", daemon=True)
         self.remote = remote
         self.parties = parties
         self.stop = threading.Event()
-        self.answered = set()
 
     def receiving(self):
         party = self.parties.COMPANY["party"]
@@ -140,30 +139,12 @@ class DemoFeeder(threading.Thread):
             })
             print(f"[demo] {vendor['name']} sent its e-invoice {vendor['number']} to {company['name']}", flush=True)
 
-    def answer_invoices(self):
-        """The demo customers' answers to the invoices sent to them: each status of a customer's ``answers``, in
-        order, to each delivered invoice (no customer answers yet: see demo_parties.CUSTOMERS)."""
-        answering = [c for c in self.parties.CUSTOMERS if c.get("answers")]
-        if not answering:
-            return
-        for document in self.remote.sent_documents():
-            if document["id"] in self.answered or document.get("status") != "Sent":
-                continue
-            receiver = document.get("receiverId") or ""
-            for customer in answering:
-                if receiver.endswith(customer["peppol"].split(":")[1]):
-                    for status in customer["answers"]:
-                        self.remote.inject_invoice_response(self.parties.COMPANY["party"], document["id"], status)
-                    self.answered.add(document["id"])
-
     def run(self):
-        sent = False
         while not self.stop.wait(2):
             try:
-                if not sent and self.receiving():
+                if self.receiving():
                     self.send_vendor_invoices()
-                    sent = True
-                self.answer_invoices()
+                    return
             except OSError as error:  # the simulator restarts, or stops with us
                 print(f"[demo] the simulator did not answer ({error}); trying again", flush=True)
 
@@ -215,7 +196,7 @@ def main():
             return 1
         config = os.path.join(VAR, "odoo-demo.conf")
         write_config(config, runtime, env, opts, demo_url)
-        odoo = [runtime.python, "-m", "odoo"]
+        odoo = runtime.command()
         if not database_exists(env, opts.db):
             subprocess.run([*odoo, "-c", config, "-d", opts.db, "-i", DEMO_MODULE, "--stop-after-init",
                             "--no-http", "--workers=0"], check=True, env=env)

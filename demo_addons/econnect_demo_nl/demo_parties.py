@@ -16,33 +16,33 @@ COMPANY = {
 
 #: Customers: Peppol id "scheme:value"; ``buyer_reference`` (their Reference in Odoo) is the buyer reference every
 #: invoice carries; ``order_reference`` is what the invoice must carry (Dutch government
-#: bodies, OIN 0190, want their purchase order number). ``answers`` is where the customer's invoice responses
-#: go (issue #14: "responses" fills it; run_demo answers the demo invoices with them).
+#: bodies, OIN 0190, want their purchase order number). Their answers to delivered invoices (invoice responses)
+#: come from the simulator in demo mode (``DEMO_ANSWERS`` in psb_simulator/core.py, in turn).
 CUSTOMERS = (
     {
         "key": "klant", "buyer_reference": "DK-4711",
         "name": "Demo Klant B.V.", "country": "nl", "vat": "NL853746333B01",
         "company_registry": "87654321", "peppol": "0106:87654321", "street": "Kerkstraat 10",
-        "zip": "1017 GC", "city": "Amsterdam", "email": "inkoop@demoklant.example", "answers": (),
+        "zip": "1017 GC", "city": "Amsterdam", "email": "inkoop@demoklant.example",
     },
     {
         "key": "groothandel", "buyer_reference": "VG-INKOOP",
         "name": "Voorbeeld Groothandel B.V.", "country": "nl", "vat": "NL820646660B01",
         "company_registry": "11223344", "peppol": "0106:11223344", "street": "Industrieweg 5",
-        "zip": "3542 AD", "city": "Utrecht", "email": "crediteuren@voorbeeldgroothandel.example", "answers": (),
+        "zip": "3542 AD", "city": "Utrecht", "email": "crediteuren@voorbeeldgroothandel.example",
     },
     {
         "key": "client_be", "buyer_reference": "DC-2026",
         "name": "Demo Client SA", "country": "be", "vat": "BE0123456749",
         "company_registry": "0123456749", "peppol": "0208:0123456749", "street": "Rue de la Loi 16",
-        "zip": "1000", "city": "Bruxelles", "email": "factures@democlient.example", "answers": (),
+        "zip": "1000", "city": "Bruxelles", "email": "factures@democlient.example",
     },
     {
         "key": "gemeente", "buyer_reference": "DEMODORP-FIN",
         "name": "Gemeente Demodorp", "country": "nl", "vat": "NL002012340B01",
         "company_registry": "00000001234567890000", "peppol": "0190:00000001234567890000",
         "street": "Raadhuisplein 1", "zip": "9999 AA", "city": "Demodorp", "email": "facturen@demodorp.example",
-        "order_reference": "PO-2026-0042", "answers": (),
+        "order_reference": "PO-2026-0042",
     },
 )
 

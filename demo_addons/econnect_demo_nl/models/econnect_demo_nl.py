@@ -149,12 +149,16 @@ class EconnectDemoNl(models.AbstractModel):
         move.action_post()
         self._xmlid(f"invoice_{key}_without_order_reference", move)
         key, product, quantity = CREDIT_NOTE
-        credit_note = moves[key]._reverse_moves([{"invoice_date": today, "partner_bank_id": bank.id}])
-        product_id = self.env.ref(product).id
-        credit_note.write({"invoice_line_ids": [
-            (1, line.id, {"quantity": quantity}) if line.product_id.id == product_id else (2, line.id)
-            for line in credit_note.invoice_line_ids
-        ]})
+        invoice = moves[key]
+        line = invoice.invoice_line_ids.filtered(lambda item: item.product_id == self.env.ref(product))[:1]
+        # a credit note of its own (not reconciled with the invoice), naming the invoice it corrects
+        credit_note = self.env["account.move"].with_company(company).create({
+            "move_type": "out_refund", "partner_id": invoice.partner_id.id, "journal_id": journal.id,
+            "company_id": company.id, "invoice_date": today, "partner_bank_id": bank.id,
+            "reversed_entry_id": invoice.id, "ref": invoice.name,
+            "invoice_line_ids": [(0, 0, {"product_id": line.product_id.id, "quantity": quantity,
+                                         "price_unit": line.price_unit, "tax_ids": [(6, 0, line.tax_ids.ids)]})],
+        })
         credit_note.action_post()
         self._xmlid(f"credit_note_{key}", credit_note)
 
