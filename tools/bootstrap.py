@@ -7,7 +7,7 @@
    import as it is (its libraries already there) is used with that Python.
 3. Else a virtualenv ``var/odoo-venv`` gets Odoo's own ``requirements.txt`` with the known adaptations for
    Python 3.11 (``psycopg2-binary==2.9.5`` instead of building ``psycopg2``, ``cbor2==5.6.2``, plus
-   ``phonenumbers``, ``setuptools<81`` and ``wheel``; Debian's ``libldap2-dev`` and ``libsasl2-dev`` for
+   ``phonenumbers``, ``setuptools>=70,<81`` and ``wheel``; Debian's ``libldap2-dev`` and ``libsasl2-dev`` for
    ``python-ldap``), then the checkout itself (``pip install --no-deps -e``: Odoo is a distribution there).
    It is made again only when the requirements change (a stamp file).
 4. PostgreSQL: installed from the system's packages (Debian's ``postgresql``) when no ``initdb`` is found and
@@ -37,8 +37,9 @@ VENV_DIR = os.path.join(VAR, "odoo-venv")
 # Odoo 18's requirements.txt with Python 3.11: psycopg2 would be built from source (needs libpq-dev and a
 # compiler), cbor2 5.4.2 does not build with current setuptools.
 REPLACED = {"psycopg2": "psycopg2-binary==2.9.5", "cbor2": "cbor2==5.6.2"}
-# Odoo imports pkg_resources (gone from setuptools 81); phone_validation wants phonenumbers.
-EXTRA_REQUIREMENTS = ("phonenumbers", "setuptools<81", "wheel")
+# Odoo imports pkg_resources (gone from setuptools 81); gevent's plugins need a pkg_resources that knows
+# normalized names (zope_interface: setuptools 70 and later); phone_validation wants phonenumbers.
+EXTRA_REQUIREMENTS = ("phonenumbers", "setuptools>=70,<81", "wheel")
 DEBIAN_BUILD_PACKAGES = ("libldap2-dev", "libsasl2-dev")  # python-ldap is built from source
 ODOO_PROBE = "import odoo.release, odoo.http; assert odoo.release.version_info[0] == 18"
 
