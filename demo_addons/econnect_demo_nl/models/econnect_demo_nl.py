@@ -151,11 +151,13 @@ class EconnectDemoNl(models.AbstractModel):
         key, product, quantity = CREDIT_NOTE
         invoice = moves[key]
         line = invoice.invoice_line_ids.filtered(lambda item: item.product_id == self.env.ref(product))[:1]
-        # a credit note of its own (not reconciled with the invoice), naming the invoice it corrects
+        # a credit note of its own (not reconciled with the invoice)
         credit_note = self.env["account.move"].with_company(company).create({
             "move_type": "out_refund", "partner_id": invoice.partner_id.id, "journal_id": journal.id,
             "company_id": company.id, "invoice_date": today, "partner_bank_id": bank.id,
-            "reversed_entry_id": invoice.id, "ref": invoice.name,
+            # its Customer Reference names the invoice it corrects (reversed_entry_id would make Odoo reconcile
+            # the two, and the invoice show as partly paid)
+            "ref": invoice.name,
             "invoice_line_ids": [(0, 0, {"product_id": line.product_id.id, "quantity": quantity,
                                          "price_unit": line.price_unit, "tax_ids": [(6, 0, line.tax_ids.ids)]})],
         })
