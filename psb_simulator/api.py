@@ -1,6 +1,7 @@
 """The PSB REST API routes (``/api/v1/...``) of the simulator."""
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +15,14 @@ from .wire import ApiError, Reply, empty_reply, json_reply, now_iso, parse_multi
 DOCUMENT_ID_HEADER = "X-EConnect-DocumentId"
 MAX_DOCUMENT_ID_LENGTH = 256
 HOOK_ACTION_SCHEMES = ("http://", "https://", "mailto:", "mailfrom:")
+#: Hook ids as the published Hook model declares them (OAS/PHP ``lib/Model/Hook.php``: required, length 1-64,
+#: pattern ``[A-Za-z0-9-=]+``), matched whole. Written here from the model, not taken from the client's contract.
+HOOK_ID_MAX_LENGTH = 64
+HOOK_ID_RE = re.compile(r"[A-Za-z0-9\-=]{1,%d}" % HOOK_ID_MAX_LENGTH)
+#: The properties of the published Hook model (OAS ``docs/Model/Hook.md``, NET ``Models/Hook.cs``).
+HOOK_FIELDS = frozenset(
+    {"id", "name", "action", "topics", "publishTopics", "init", "filter", "isActive", "createdOn", "changedOn"}
+)
 
 
 @dataclass
@@ -448,48 +457,66 @@ def _string_list(value, what):
     return value
 
 
+def _required_text(body, name, what):
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "The hook's %s is required (%s)." % (name, what))
+    return value.strip()
+
+
 def hooks_put(ctx, party=None):
+    """Add or update a hook by its id (OAS ``HookApi``: "Use the hookId to identity the hook if you want to
+    update"). The Hook model requires ``id`` (1-64 characters of ``[A-Za-z0-9-=]``), ``name`` and ``action``:
+    the simulator never makes up an id the client should have sent. An unknown id creates the hook."""
     scope = _scope(ctx, party)
     body = ctx.json_body()
     if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a hook object {id?, name, action, topics, isActive}.")
-    action = body.get("action")
-    if not isinstance(action, str) or not action.strip():
-        raise ApiError(400, "The hook needs an action (a URL, optionally followed by #secret).")
-    action = action.strip()
+        raise ApiError(400, "The body must be a hook object {id, name, action, topics, isActive}.")
+    hook_id = body.get("id")
+    if not isinstance(hook_id, str) or not HOOK_ID_RE.fullmatch(hook_id):
+        raise ApiError(
+            400,
+            "The hook's id is required: 1 to %d characters of A-Z, a-z, 0-9, '-' and '=' (got %r)."
+            % (HOOK_ID_MAX_LENGTH, hook_id),
+        )
+    name = _required_text(body, "name", "a display name")
+    action = _required_text(body, "action", "a URL, optionally followed by #secret, or mailto:")
     if not action.lower().startswith(HOOK_ACTION_SCHEMES):
         raise ApiError(400, "The hook action must start with http://, https://, mailto: or mailfrom:.")
     if "$token$" in action:
         action = action.replace("$token$", uuid.uuid4().hex[:12])
+    unknown = sorted(set(body) - HOOK_FIELDS)
+    if unknown:
+        raise ApiError(400, "Unknown hook field(s): %s." % ", ".join(unknown))
     topics = _string_list(body.get("topics"), "topics")
     publish_topics = _string_list(body.get("publishTopics"), "publishTopics")
     is_active = body.get("isActive", True)
     if not isinstance(is_active, bool):
         raise ApiError(400, "isActive must be true or false.")
-    name = body.get("name") or ""
-    if not isinstance(name, str):
-        raise ApiError(400, "name must be text.")
-    hook_id = body.get("id")
-    if hook_id is not None and not isinstance(hook_id, str | int):
-        raise ApiError(400, "id must be text.")
-    hook_id = str(hook_id).strip() if hook_id not in (None, "") else None
+    hook_filter = body.get("filter")
+    if hook_filter is not None and not isinstance(hook_filter, str):
+        raise ApiError(400, "filter must be text.")
+    init = body.get("init")
+    if init is not None and not isinstance(init, dict):
+        raise ApiError(400, "init must be an object.")
     st = ctx.state
     with st.lock:
-        existing = st.hooks.get(hook_id) if hook_id else None
-        if existing is not None and existing.party != scope:
-            raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
+        existing = st.hooks.get((scope, hook_id))
+        now = now_iso()
         hook = Hook(
-            hook_id or str(uuid.uuid4()),
+            hook_id,
             scope,
             action,
             name,
             topics,
             is_active,
-            body.get("filter"),
+            hook_filter,
             publish_topics,
-            created_on=existing.created_on if existing else now_iso(),
+            init=init,
+            created_on=existing.created_on if existing else now,
+            changed_on=now,
         )
-        st.hooks[hook.id] = hook
+        st.hooks[(scope, hook_id)] = hook
         return json_reply(hook.as_dict())
 
 
@@ -497,10 +524,8 @@ def hooks_delete(ctx, hook_id, party=None):
     scope = _scope(ctx, party)
     st = ctx.state
     with st.lock:
-        hook = st.hooks.get(hook_id)
-        if hook is None or hook.party != scope:
+        if st.hooks.pop((scope, hook_id), None) is None:
             raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
-        del st.hooks[hook_id]
     return empty_reply()
 
 

@@ -510,36 +510,115 @@ def test_receiving_config_body_keeps_other_settings():
     assert contract.receiving_enabled({}) is None
 
 
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["Pending", "Validated", "Routed", "Delivered"], "InvoiceSent"),
+        (["Pending", "Validated", "Routed", "Failed"], "InvoiceSentError"),
+        (["Pending", "Validated", "Rejected"], "InvoiceSentError"),
+        (["pending", "VALIDATED", "routed", "delivered"], "InvoiceSent"),
+        (["Pending", "InvoiceSentRetry"], "InvoiceSentRetry"),
+        (["Pending", "invoice_sent_error"], "InvoiceSentError"),
+        (["Pending", "Invoice Sent"], "InvoiceSent"),
+        (["Pending", "Validated", "Routed", "Acknowledged"], None),  # still under way
+        (["Pending", "Validated"], None),
+        (["Pending", "SomethingNew"], None),  # unknown names are never guessed
+        ([], None),
+    ],
+)
+def test_sent_status_names(names, expected):
+    history = [{"id": str(i), "name": n, "description": f"d{i}", "createdOn": f"2025-01-01T10:00:0{i}Z"}
+               for i, n in enumerate(names)]
+    found = contract.sent_status_topic(history)
+    assert (found[0] if found else None) == expected
+
+
+def test_sent_status_newest_result_wins_by_time_not_by_text():
+    history = [
+        # the same instant in other offsets and precisions: text order would get it wrong
+        {"name": "Delivered", "description": "late", "createdOn": "2025-01-01T11:00:00.1234567+01:00"},
+        {"name": "Failed", "description": "early", "createdOn": "2025-01-01T09:59:59Z"},
+        {"name": "Routed", "createdOn": None},
+    ]
+    assert contract.sent_status_topic(history) == ("InvoiceSent", "late")
+    # without times, the list's order (oldest first) decides
+    assert contract.sent_status_topic([{"name": "Failed"}, {"name": "Delivered", "description": "x"}]) == (
+        "InvoiceSent", "x"
+    )
+    assert contract.sent_status_topic([{"name": "Delivered"}, "junk", None]) == ("InvoiceSent", "")
+
+
+def test_received_error_is_our_upload_when_it_matches_a_sent_invoice():
+    assert contract.received_error_topic(True) == contract.TOPIC_INVOICE_SENT_ERROR
+    assert contract.received_error_topic(False) is None
+    assert contract.TOPIC_INVOICE_RECEIVED_ERROR in contract.hook_topics(False)
+    assert contract.TOPIC_INVOICE_RECEIVED not in contract.hook_topics(False)
+    assert contract.TOPIC_INVOICE_RECEIVED in contract.hook_topics(True)
+
+
 def test_party_hooks(sim, client):
+    hook_id = contract.new_hook_id()
     hook = {
+        "id": hook_id,
         "name": "odoo",
         "action": "https://odoo.example.com/econnect/webhook/tok#hook-secret",
         "topics": ["InvoiceReceived", "*Sent"],
         "isActive": True,
     }
     stored = client.put_hook(OWN, hook)
-    assert stored.get("id")
+    assert stored["id"] == hook_id
     put = api_requests(sim)[-1]
     assert put.method == "PUT"
     assert put.raw_path == f"/api/v1/{OWN_ENCODED}/hook"
+    assert put.json()["id"] == hook_id
     hooks = client.list_hooks(OWN)
-    assert [h["id"] for h in hooks] == [stored["id"]]
+    assert [h["id"] for h in hooks] == [hook_id]
+    # the same PUT again (a retry, a new secret) updates the one hook
+    client.put_hook(OWN, dict(hook, action="https://odoo.example.com/econnect/webhook/tok#new-secret"))
+    assert [h["action"] for h in client.list_hooks(OWN)] == ["https://odoo.example.com/econnect/webhook/tok#new-secret"]
     client.ping_hook(OWN)
     assert api_requests(sim)[-1].raw_path == f"/api/v1/{OWN_ENCODED}/hook/ping"
-    client.delete_hook(OWN, stored["id"])
+    client.delete_hook(OWN, hook_id)
     delete = api_requests(sim)[-1]
     assert delete.method == "DELETE"
-    assert delete.raw_path == f"/api/v1/{OWN_ENCODED}/hook/{stored['id']}"
+    assert delete.raw_path == f"/api/v1/{OWN_ENCODED}/hook/{hook_id}"
     assert client.list_hooks(OWN) == []
 
 
+@pytest.mark.parametrize(
+    "hook",
+    [
+        {"name": "h", "action": "https://x.example/h#s"},  # no id
+        {"id": "", "name": "h", "action": "https://x.example/h#s"},
+        {"id": "a_b", "name": "h", "action": "https://x.example/h#s"},  # token_urlsafe's "_" is not in the pattern
+        {"id": "x" * 65, "name": "h", "action": "https://x.example/h#s"},
+        {"id": 7, "name": "h", "action": "https://x.example/h#s"},
+        {"id": "abc", "action": "https://x.example/h#s"},  # no name
+        {"id": "abc", "name": "h", "action": " "},
+    ],
+)
+def test_put_hook_refuses_what_the_hook_model_refuses_before_sending(sim, client, hook):
+    with pytest.raises(ValueError):
+        client.put_hook(OWN, hook)
+    assert not api_requests(sim)
+
+
+def test_hook_ids_fit_the_published_pattern():
+    made = {contract.new_hook_id() for _ in range(50)}
+    assert len(made) == 50
+    assert all(contract.is_valid_hook_id(h) and len(h) == 32 for h in made)
+    assert contract.is_valid_hook_id("1") and contract.is_valid_hook_id("a-b=c") and contract.is_valid_hook_id("x" * 64)
+    assert not any(contract.is_valid_hook_id(v) for v in ("", "a b", "a_b", "x" * 65, "abc\n", None, 12))
+
+
 def test_environment_hooks(sim, client):
-    stored = client.put_hook(None, {"name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
+    stored = client.put_hook(None, {"id": "env-1", "name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
+    assert stored["id"] == "env-1"
     assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
-    assert [h["id"] for h in client.list_hooks()] == [stored["id"]]
+    assert [h["id"] for h in client.list_hooks()] == ["env-1"]
     assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
-    client.delete_hook(None, stored["id"])
-    assert api_requests(sim)[-1].raw_path == f"/api/v1/hook/{stored['id']}"
+    client.delete_hook(None, "env-1")
+    assert api_requests(sim)[-1].raw_path == "/api/v1/hook/env-1"
 
 
 def test_party_ids_in_paths_accept_all_forms(sim, client):

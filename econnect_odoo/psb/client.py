@@ -6,9 +6,9 @@
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
 * Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
   are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Hook creations are never retried (eConnect does not deduplicate them); sends and
-  invoice responses are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409
-  means "already there").
+  total time. Sends and invoice responses are, because eConnect deduplicates on
+  ``X-EConnect-DocumentId`` (a later 409 means "already there"), and so are hook PUTs, which carry the
+  id we chose (add-or-update by id).
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -559,20 +559,27 @@ class PSBClient:
         return self._expect_list(answer, "hook list")
 
     def put_hook(self, party_id, hook):
-        """Create or update a hook (``{"id"?, "name", "action", "topics", "isActive", ...}``);
-        ``party_id`` None means an environment hook. Returns the stored hook.
+        """Add or update a hook (``{"id", "name", "action", "topics", "isActive", ...}``); ``party_id`` None means
+        an environment hook. Returns the stored hook.
 
-        Updating a hook (``id`` given) is retried like any call that is safe to repeat; creating one
-        (no ``id``) is not: a repeat after a lost answer would leave a second hook at eConnect."""
+        eConnect's Hook model requires ``id`` (chosen by us: :func:`contract.new_hook_id`, stored before the first
+        PUT), ``name`` and ``action``; a PUT is add-or-update by that id, so it is safe to repeat and retried like
+        any call that is. A hook without a valid id is refused here, before anything is sent."""
         if not isinstance(hook, dict):
             raise ValueError("The hook must be a dict.")
+        if not contract.is_valid_hook_id(hook.get("id")):
+            raise ValueError(
+                f"A hook needs an id of 1 to {contract.HOOK_ID_MAX_LENGTH} letters, digits, '-' or '=' "
+                "(chosen and stored before the first PUT)."
+            )
+        for key in ("name", "action"):
+            if not isinstance(hook.get(key), str) or not hook[key].strip():
+                raise ValueError(f"A hook needs a {key}.")
         if party_id is None:
             path = contract.PATH_ENV_HOOKS
         else:
             path = contract.PATH_PARTY_HOOKS.format(party=_party(party_id).url_encoded)
-        answer = self._call(
-            "PUT", path, json_body=hook, operation="hooks", lenient=True, retry=bool(hook.get("id"))
-        )
+        answer = self._call("PUT", path, json_body=hook, operation="hooks", lenient=True)
         return answer if isinstance(answer, dict) else {}
 
     def delete_hook(self, party_id, hook_id):
