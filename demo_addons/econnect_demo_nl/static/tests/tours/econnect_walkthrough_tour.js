@@ -114,13 +114,8 @@ tours.add("econnect_demo_settings_tour", {
             run: "click",
         },
         {
-            content: "Odoo warns that receiving costs money",
-            trigger: ".modal:contains('Receiving costs money') .modal-footer button",
-            run: "click",
-        },
-        {
             content: "Save",
-            trigger: "body:not(:has(.modal)) .o_form_button_save",
+            trigger: ".o_form_button_save",
             run: "click",
         },
         {
