@@ -87,7 +87,24 @@ tours.add("econnect_demo_received_bill_tour", {
     ],
 });
 
-// 5. Settings > Invoicing > eConnect: switch receiving off and on again.
+// 5. Settings > Invoicing > eConnect: switch receiving off and on again (each Save reloads the page).
+function saveAndWaitForTheReload(what) {
+    return [
+        {
+            content: `Save (${what})`,
+            trigger: ".o_form_button_save",
+            run(helpers) {
+                document.body.setAttribute("data-econnect-saving", "1");
+                helpers.click();
+            },
+        },
+        {
+            content: "The settings are saved: the page was reloaded",
+            trigger: "body:not([data-econnect-saving]) #econnect_receive_setting",
+        },
+    ];
+}
+
 tours.add("econnect_demo_settings_tour", {
     steps: () => [
         {
@@ -99,25 +116,22 @@ tours.add("econnect_demo_settings_tour", {
             trigger: "#econnect_receive_setting .o_field_widget[name='econnect_receive'] input:checked",
             run: "click",
         },
+        ...saveAndWaitForTheReload("receiving off"),
         {
-            content: "Save",
-            trigger: ".o_control_panel .o_form_button_save, .o_form_button_save",
-            run: "click",
-        },
-        {
-            content: "Receiving is off",
-            trigger: "#econnect_receive_setting .o_field_widget[name='econnect_receive'] input:not(:checked)",
-        },
-        {
-            content: "Switch receiving on again",
+            content: "Receiving is off; switch it on again",
             trigger: "#econnect_receive_setting .o_field_widget[name='econnect_receive'] input:not(:checked)",
             run: "click",
         },
         {
-            content: "Save",
-            trigger: ".o_form_button_save",
+            content: "Odoo warns that receiving costs money",
+            trigger: ".modal:contains('Receiving costs money') button:contains('Close')",
             run: "click",
         },
+        {
+            content: "The warning is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        ...saveAndWaitForTheReload("receiving on"),
         {
             content: "Receiving is on",
             trigger: "#econnect_receive_setting .o_field_widget[name='econnect_receive'] input:checked",
