@@ -13,15 +13,16 @@
    one alone), and uninstalls it; installs the Dutch demo (``demo_addons/econnect_demo_nl``, what
    ``tools/run_demo.py`` serves) in a third database and runs its tests, the README's walkthrough as a tour in
    headless Chromium included. Any failed test, ERROR/CRITICAL line or WARNING line fails.
-   When Odoo cannot be had (no network to its repository, ...) the summary says ``odoo SKIPPED`` and why.
+   When Odoo cannot be had (no network to its repository, ...) the summary says ``odoo SKIPPED`` and why;
+4. runs one full round in Odoo's prefork mode over HTTP (``tools/prefork_round.py``), with the same Odoo.
 
 A part that did not run is SKIPPED in the summary, never OK.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-demo-nl`` (skip the install/uninstall checks,
-the account_peppol coexistence run and the Dutch demo's run: quicker local runs), ``--odoo-src DIR`` /
-``--odoo-git URL`` (see ``tools/bootstrap.py``).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-demo-nl``, ``--no-prefork`` (skip the
+install/uninstall checks, the account_peppol coexistence run, the Dutch demo's run and the prefork round: quicker
+local runs), ``--odoo-src DIR`` / ``--odoo-git URL`` (see ``tools/bootstrap.py``).
 """
 
 import argparse
@@ -248,6 +249,7 @@ def get_odoo(opts):
 def odoo_suite(opts):
     """(status, detail) of the Odoo part: OK, FAILED, or SKIPPED with the reason."""
     runtime, reason = get_odoo(opts)
+    opts.runtime = runtime
     if runtime is None:
         return SKIPPED, reason
     OdooRun.python = runtime.python
@@ -338,6 +340,7 @@ def main():
     parser.add_argument("--no-nodemo", action="store_true")
     parser.add_argument("--no-coexistence", action="store_true")
     parser.add_argument("--no-demo-nl", action="store_true", help="skip the Dutch demo's database and its tour")
+    parser.add_argument("--no-prefork", action="store_true")
     bootstrap.add_arguments(parser)
     opts = parser.parse_args()
     started = time.monotonic()
@@ -367,6 +370,16 @@ def main():
         results["odoo"] = SKIPPED, "--pytest-only"
     else:
         results["odoo"] = odoo_suite(opts)
+    if opts.pytest_only or opts.no_prefork:
+        results["prefork"] = SKIPPED, "--pytest-only" if opts.pytest_only else "--no-prefork"
+    elif results["odoo"][0] == SKIPPED:
+        results["prefork"] = results["odoo"]
+    else:
+        banner("Prefork round (tools/prefork_round.py)")
+        runtime = opts.runtime  # the Odoo the suite above ran with
+        results["prefork"] = verdict(
+            run([runtime.python, os.path.join(ROOT, "tools", "prefork_round.py")], env=runtime.env())
+        )
 
     banner("Result")
     for name, (status, detail) in results.items():

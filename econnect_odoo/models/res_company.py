@@ -417,6 +417,8 @@ class ResCompany(models.Model):
         try:
             client.set_receiving(party, enabled)
         except PSBError as error:
+            if contract.participant_write_refused(error.status, error.code):
+                raise UserError(self._econnect_receiving_refused_message(enabled, error)) from error
             self._raise_psb_error(error)
         if self.sudo().econnect_hook_id:
             try:
@@ -435,6 +437,25 @@ class ResCompany(models.Model):
             else self.env._("%s no longer receives e-invoices through eConnect.", self.name)
         )
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
+
+    def _econnect_receiving_refused_message(self, enabled, error):
+        """eConnect may not let these credentials write the participant configuration (unconfirmed): then the
+        administrator switches receiving on eConnect's platform, and Odoo's switch stays as it was until then."""
+        said = "; ".join(str(part) for part in (getattr(error, "message", None), error.code) if part) or "-"
+        if enabled:
+            return self.env._(
+                "eConnect does not let these connection keys switch receiving on for %(company)s (eConnect said: "
+                "%(said)s). Switch receiving on for this organisation on eConnect's platform, then turn it on here "
+                "again: Odoo then finds it on at eConnect and only adds the incoming invoices to its webhook. "
+                "Until then receiving stays off here.",
+                company=self.name, said=said,
+            )
+        return self.env._(
+            "eConnect does not let these connection keys switch receiving off for %(company)s (eConnect said: "
+            "%(said)s). Switch receiving off for this organisation on eConnect's platform (eConnect charges per "
+            "received invoice), then turn it off here again. Until then receiving stays on here.",
+            company=self.name, said=said,
+        )
 
     def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (buttons): switch receiving and record the decision."""

@@ -359,6 +359,30 @@ def capability_body(capability, enabled):
     return {CAPABILITIES_KEY: {capability: {CAPABILITY_STATE_KEY: CAPABILITY_ON if enabled else CAPABILITY_OFF}}}
 
 
+def capability_explicit_state(config, capability):
+    """(unconfirmed) The state one capability is *set* to in a participant configuration, ``"on"`` or ``"off"``;
+    None when it is inherited (``"inherited => on"``), another word, or not mentioned. A switch whose explicit state
+    already is the wanted one needs no write (so it works after the administrator switched it on eConnect's
+    platform, also with credentials that may not write the configuration)."""
+    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(capability) or {})
+    state = state.get(CAPABILITY_STATE_KEY) if isinstance(state, dict) else state
+    text = str(state or "").strip().lower()
+    return text if text in (CAPABILITY_ON, CAPABILITY_OFF) else None
+
+
+#: (unconfirmed) Whether an end customer's credentials may write their party's participant configuration: no
+#: right in ``PartyPermissions`` says. These answers to the write mean "not allowed", so the administrator switches
+#: it on eConnect's platform instead (HTTP status, or eConnect's error code).
+PARTICIPANT_WRITE_REFUSED_STATUSES = frozenset({401, 403, 405})
+PARTICIPANT_WRITE_REFUSED_CODES = frozenset({ERROR_CODE_FORBIDDEN, "API401", "API405"})
+
+
+def participant_write_refused(status, code):
+    """(unconfirmed) Whether an answer to ``PUT /peppol/config/party/{party}`` means these credentials may not
+    change the configuration (see :data:`PARTICIPANT_WRITE_REFUSED_STATUSES`)."""
+    return status in PARTICIPANT_WRITE_REFUSED_STATUSES or code in PARTICIPANT_WRITE_REFUSED_CODES
+
+
 def capability_enabled(config, capability):
     """(unconfirmed) The state of one capability in a participant configuration: True for ``"on"``, False for
     ``"off"``, for an inherited state what it inherits (``"inherited => off"``; a bare ``"inherited"`` counts as
@@ -441,45 +465,6 @@ def invoice_response_from_event(raw):
         "actions": _codes_from_event(details.get("actions"), INVOICE_RESPONSE_ACTIONS, "action"),
         "note": str(note).strip() or None if note not in (None, "") else None,
     }
-
-
-def receiving_config_body(enabled, current=None):
-    """(unconfirmed) Build the PUT body of the Peppol participant configuration that switches
-    the ``invoices`` capability (receiving) on or off.
-
-    The write semantics of ``PUT /api/v1/peppol/config/party/{party}`` are not documented (reads
-    show ``"inherited"``, meaning on). Choice: read-modify-write. We send back the whole current
-    configuration (so a full-replace PUT loses nothing) with only ``capabilities.invoices.state``
-    set explicitly to ``"on"`` / ``"off"``. Other capabilities (``invoiceResponse``, ...) and the
-    business card are left exactly as read. Never DELETE the configuration: that unregisters the
-    party from Peppol altogether.
-    """
-    body = {k: v for k, v in (current or {}).items() if v is not None}
-    capabilities = dict(body.get(CAPABILITIES_KEY) or {})
-    invoices = dict(capabilities.get(CAPABILITY_INVOICES) or {})
-    invoices[CAPABILITY_STATE_KEY] = CAPABILITY_ON if enabled else CAPABILITY_OFF
-    capabilities[CAPABILITY_INVOICES] = invoices
-    body[CAPABILITIES_KEY] = capabilities
-    return body
-
-
-def receiving_enabled(config):
-    """(unconfirmed) Read the receiving switch from a participant configuration.
-
-    Returns True for ``"on"``, False for ``"off"``, and for an inherited state what it inherits:
-    eConnect shows ``"inherited => on"`` (a bare ``"inherited"`` counts as on, the platform's default).
-    None when the configuration does not mention the ``invoices`` capability.
-    """
-    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(CAPABILITY_INVOICES) or {}).get(
-        CAPABILITY_STATE_KEY
-    )
-    if state is None:
-        return None
-    text = str(state).strip().lower()
-    if text.startswith(CAPABILITY_INHERITED):
-        inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
-        return inherited != CAPABILITY_OFF
-    return text == CAPABILITY_ON
 
 
 #: Names in the sent-status history (``GET .../salesInvoice/{id}/status``, "for debugging only") and what each

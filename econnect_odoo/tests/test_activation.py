@@ -188,15 +188,67 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
         self.assertFalse(self.requests_to("/peppol/config/", method="DELETE"), "never unregister the party")
 
+    def _config(self, state):
+        """The party's receiving capability at eConnect as the platform left it (the simulator outlives the test)."""
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": state})
+        self.addCleanup(self.simulator.set_peppol_config, PARTY, capabilities={"invoices": "inherited"})
+
+    def test_receive_writes_only_what_changes(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        writes = len(self.simulator.config_writes)
+        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.company.econnect_receive = False
+        bodies = [w["body"] for w in self.simulator.config_writes[writes:]]
+        self.assertEqual(bodies, [
+            {"capabilities": {"invoices": {"state": "on"}}},
+            {"capabilities": {"invoices": {"state": "off"}}},
+        ], "never the read echoed back (id, createdOn, 'inherited => ...')")
+
     def test_receive_refused_by_econnect_leaves_switch(self):
+        """Credentials that may not write the participant configuration: the administrator is told to switch
+        receiving on eConnect's platform, and Odoo's switch stays as it was."""
+        self._config("off")
         self.company.action_econnect_activate()
         self.company.econnect_receive_journal_id = self.purchase_journal
         self.simulator.refuse_config_changes(PARTY, "API403", "Receiving is not allowed for this party")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
-        with self.assertRaisesRegex(UserError, "Receiving is not allowed"):
+        with self.assertRaisesRegex(UserError, "on eConnect's platform") as caught:
             self.company.econnect_receive = True
+        self.assertIn("Receiving is not allowed for this party", str(caught.exception))
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+
+        # the administrator switches it on at eConnect's platform: Odoo's switch now only reads it
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on"})
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+        self.assertIn("InvoiceReceived", self._hooks()[0].topics)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_receive_refused_but_already_on_by_inheritance(self):
+        """Receiving already on by the environment's default ("inherited => on"): a refused write changes nothing
+        that matters, and Odoo's switch goes on."""
+        self._config("inherited")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+
+    def test_receive_other_errors_are_not_the_platform_hint(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with self.assertRaises(UserError) as caught:
+            self.company.econnect_receive = True
+        self.assertNotIn("platform", str(caught.exception))
+        self.assertIn("rejected the request", str(caught.exception))
+        self.assertFalse(self.company.econnect_receive)
 
     def test_receive_hook_refused_puts_capability_back(self):
         """eConnect accepts the capability but refuses the hook update: the switch stays off, there too."""
