@@ -394,6 +394,9 @@ class ResCompany(models.Model):
             return  # nothing registered at eConnect: switching off is local only
         client = self._econnect_client()
         party = self._econnect_party()
+        if enabled and self.econnect_respond:
+            # invoice responses come with receiving (res_company_response.py): a refusal stops here, nothing changed
+            self._econnect_switch_response_capability()
         try:
             client.set_receiving(party, enabled)
         except PSBError as error:

@@ -19,3 +19,4 @@ from . import test_pull
 from . import test_received_examples
 from . import test_translations
 from . import test_responses_received
+from . import test_responses_sent
