@@ -148,7 +148,8 @@ class EconnectInvoiceResponse(models.Model):
     @api.model
     def _econnect_code_words(self, table, code):
         label = table.get(code)
-        return self.env._(label) if label else code  # lazy texts: translated here
+        translate = self.env._  # lazy texts: translated here (their terms are extracted where they are defined)
+        return translate(label) if label else code
 
     def _econnect_status_words(self):
         self.ensure_one()
@@ -163,7 +164,8 @@ class EconnectInvoiceResponse(models.Model):
             lines.append(f"{label}: {text}" if text else label)
         for code, text in self.actions or []:
             label = self._econnect_code_words(RESPONSE_ACTIONS, code)
-            lines.append(self.env._("Asked: %s", f"{label}: {text}" if text else label))
+            asked = f"{label}: {text}" if text else label
+            lines.append(self.env._("Asked: %s", asked))
         if with_note and self.note:
             lines.append(self.note)
         return "\n".join(lines)

@@ -123,7 +123,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         bill = self.received_bill()
         action = bill.with_user(self.accountant).action_econnect_reject()
         self.assertEqual(action["res_model"], "econnect.response.wizard")
-        Wizard = self.env["econnect.response.wizard"].with_user(self.accountant).with_context(action["context"])
+        Wizard = self.env["econnect.response.wizard"].with_user(self.accountant).with_context(**action["context"])
         empty = Wizard.create({})
         self.assertEqual(empty.status, "RE")
         with self.assertRaisesRegex(UserError, "at least one reason"):
@@ -173,7 +173,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         bill = self.received_bill()
         action = bill.with_user(self.accountant).action_econnect_query()
         wizard = self.env["econnect.response.wizard"].with_user(self.accountant).with_context(
-            action["context"]
+            **action["context"]
         ).create({"reason_ids": [fields.Command.create({"code": "QTY", "text": "We received 8, not 10"})]})
         wizard.action_send()
         [post] = self.posts()

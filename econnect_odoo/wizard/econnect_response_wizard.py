@@ -15,7 +15,7 @@ class EconnectResponseWizard(models.TransientModel):
     move_id = fields.Many2one("account.move", string="Bill", required=True, readonly=True, ondelete="cascade")
     status = fields.Selection(selection=RESPONSE_STATUSES, string="Answer", required=True, readonly=True)
     reason_ids = fields.One2many("econnect.response.wizard.reason", "wizard_id", string="Reasons")
-    needs_reason = fields.Boolean(compute="_compute_needs_reason")
+    needs_reason = fields.Boolean(string="Needs a reason", compute="_compute_needs_reason")
     action_code = fields.Selection(
         selection="_selection_actions", string="Requested action",
         help="What the seller is asked to do (optional).",
@@ -25,7 +25,8 @@ class EconnectResponseWizard(models.TransientModel):
 
     @api.model
     def _selection_actions(self):
-        return [(code, self.env._(label)) for code, label in RESPONSE_ACTIONS.items()]
+        translate = self.env._  # lazy texts: translated here (their terms are extracted where they are defined)
+        return [(code, translate(label)) for code, label in RESPONSE_ACTIONS.items()]
 
     @api.depends("status")
     def _compute_needs_reason(self):
@@ -50,10 +51,11 @@ class EconnectResponseWizardReason(models.TransientModel):
     _name = "econnect.response.wizard.reason"
     _description = "Reason of an answer through eConnect"
 
-    wizard_id = fields.Many2one("econnect.response.wizard", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one("econnect.response.wizard", string="Answer", required=True, ondelete="cascade")
     code = fields.Selection(selection="_selection_reasons", string="Reason", required=True)
     text = fields.Char(string="Explanation")
 
     @api.model
     def _selection_reasons(self):
-        return [(code, self.env._(label)) for code, label in RESPONSE_REASONS.items()]
+        translate = self.env._  # lazy texts: translated here (their terms are extracted where they are defined)
+        return [(code, translate(label)) for code, label in RESPONSE_REASONS.items()]
