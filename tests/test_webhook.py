@@ -308,3 +308,47 @@ def test_verify_event_rejects_tampered_body():
     with pytest.raises(BadSignature) as info:
         verify_event(SECRET, tampered, signature, now=NOW)
     assert info.value.reason == "mismatch"
+
+
+# ---------------------------------------------------------------------------------------------
+# Signed but malformed: every one is an InvalidEvent (a 400), never another exception (a 500)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value",
+    [1e300, -1e300, 10**400, "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", float("inf")],
+)
+def test_timestamps_out_of_range_are_value_errors(value):
+    with pytest.raises(ValueError):
+        parse_timestamp(value)
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (make_body(sentOn=1e300), "timestamp"),
+        (make_body(sentOn="9999-12-31T23:59:59-05:00"), "timestamp"),
+        (make_body(createdOn="0001-01-01T00:00:00+01:00"), "timestamp"),
+        (make_body(topic="Invoice\u0000Received"), "text"),
+        (make_body(documentId="doc\u0000"), "text"),
+        (make_body(details={"se\u0000nder": "x"}), "text"),
+        (make_body(message="\ud800"), "text"),
+        (make_body(details={"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}), "nesting"),
+        (make_body()[:-1] + b', "deep": ' + b"[" * 50000 + b"]" * 50000 + b"}", "nesting"),
+        (make_body()[:-1] + b', "n": NaN}', "json"),
+        (make_body()[:-1] + b', "n": Infinity}', "json"),
+    ],
+    ids=[
+        "sentOn-1e300", "sentOn-year-10000", "createdOn-year-0", "nul-topic", "nul-document", "nul-key",
+        "surrogate", "nested-35", "nested-50000", "nan", "infinity",
+    ],
+)
+def test_malformed_events_are_invalid_events(body, reason):
+    with pytest.raises(InvalidEvent) as error:
+        event = parse_event(body)
+        check_sent_on(event, now=NOW)
+    assert error.value.reason == reason
+
+
+def test_flat_events_with_ordinary_nesting_pass():
+    event = parse_event(make_body(details={"a": {"b": [1, 2, {"c": "d"}]}}))
+    assert event.details["a"]["b"][2] == {"c": "d"}

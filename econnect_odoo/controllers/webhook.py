@@ -6,9 +6,11 @@ so it answers at once. Refused calls get a 4xx and store nothing:
 =====  =====================================================================================
 411    a form (url-encoded or multipart) without Content-Length: Odoo would read it whole before any check
 404    no company has this token (checked before the body is read)
-413    body larger than 1 MB (refused on Content-Length before reading; a chunked body after, known token only)
+413    body larger than 1 MB (refused on Content-Length before reading; a chunked body after reading at most
+       1 MB + 1 byte, known token only)
 401    ``X-EConnect-Signature`` missing or not the HMAC-SHA256 of the raw body with the company's secret
-400    not an event (JSON object with a topic), or ``sentOn`` missing or more than 5 minutes off
+400    not an event (JSON object with a topic; nothing nested deeper than 32 levels, no NUL in a text), or ``sentOn``
+       missing, no date at all (1e300, the year 10000) or more than 5 minutes off
 403    the event's ``partyId`` is not the company's party id
 =====  =====================================================================================
 
@@ -31,16 +33,43 @@ MAX_BODY_BYTES = 1024 * 1024
 # Bodies Odoo's dispatcher reads and parses whole before any controller runs.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+# Where the body read once is kept for the request (Odoo runs a controller again after a serialization failure).
+_BODY_KEY = "econnect_odoo.webhook_body"
 
 
 def _answer(http_status, **payload):
     return request.make_json_response(payload, status=http_status)
 
 
+def _token_for_log(token):
+    """What the log may say of a token from the URL: the start of a well-formed one, else its repr (a token is
+    anything the caller typed: a line break in it must not start a line of the log)."""
+    token = str(token or "")
+    return f"{token[:6]}..." if _TOKEN_RE.fullmatch(token) else repr(token[:64])
+
+
 def _refuse(http_status, reason, token=""):
     # INFO: refused calls are expected (probes, replays, clock skew); only the start of the token is logged
-    _logger.info("eConnect webhook refused (%s %s) for token %s...", http_status, reason, token[:6])
+    _logger.info("eConnect webhook refused (%s %s) for token %s", http_status, reason, _token_for_log(token))
     return _answer(http_status, status="refused", reason=reason)
+
+
+def _read_body(httprequest):
+    """The body, read once and at most MAX_BODY_BYTES + 1 bytes of it, whatever the headers say (a chunked body
+    announces no length: reading it whole would let anybody who knows a token fill the server's memory)."""
+    environ = httprequest.environ
+    if _BODY_KEY not in environ:
+        # Odoo's request hides werkzeug's stream (Odoo reaches inside the same way for what it does not pass on)
+        stream = getattr(httprequest, "_HTTPRequest__wrapped", httprequest).stream
+        chunks, size = [], 0
+        while size <= MAX_BODY_BYTES:
+            chunk = stream.read(MAX_BODY_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        environ[_BODY_KEY] = b"".join(chunks)
+    return environ[_BODY_KEY]
 
 
 def _same_party(event_party, company_party):
@@ -89,7 +118,7 @@ class EconnectWebhookController(http.Controller):
         if target is None:
             return _refuse(404, "unknown_token", token)
         # Known lengths were checked on the headers; a chunked body announces none: read for a known token only.
-        body = httprequest.get_data()  # cached: Odoo may run this again after a serialization failure
+        body = _read_body(httprequest)
         if len(body) > MAX_BODY_BYTES:
             return _refuse(413, "too_large", token)
         company, encrypted_secret, party_id = target

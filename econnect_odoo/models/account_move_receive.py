@@ -23,6 +23,10 @@ DOCUMENT_PROBLEMS = {
         "to read the server's files or exhaust its memory. It was not opened."
     ),
     "too_large": _lt("it is larger than the limit for received documents. It was not opened."),
+    "too_complex": _lt(
+        "it has more elements, or more attributes on one element, than any e-invoice needs (which can be used to "
+        "keep the server busy for minutes). It was not opened."
+    ),
     "empty": _lt("the file is empty."),
     "syntax": _lt("it is not well-formed XML."),
     "not_response": _lt("it is not an invoice response (UBL ApplicationResponse)."),

@@ -35,6 +35,8 @@ __all__ = [
 SIGNATURE_HEADER = contract.HEADER_SIGNATURE
 _PREFIX = contract.SIGNATURE_ALGORITHM + "="
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+# Events are flat (details is an object of texts): anything nested deeper is not an event.
+MAX_NESTING = 32
 
 
 class WebhookError(Exception):
@@ -57,7 +59,8 @@ class StaleEvent(WebhookError):
 
 class InvalidEvent(WebhookError):
     """The body is not an event: ``json`` (not JSON/UTF-8), ``shape`` (not an object),
-    ``topic`` (missing topic), ``timestamp`` (unreadable date), ``field`` (wrong field type)."""
+    ``topic`` (missing topic), ``timestamp`` (unreadable date), ``field`` (wrong field type),
+    ``nesting`` (nested deeper than :data:`MAX_NESTING`), ``text`` (a NUL or a lone surrogate in a text)."""
 
 
 @dataclass
@@ -147,7 +150,10 @@ def parse_timestamp(value):
     elif isinstance(value, bool):
         raise ValueError("not a timestamp")
     elif isinstance(value, int | float):
-        parsed = dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            parsed = dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError) as exc:  # 1e300, NaN: no date at all
+            raise ValueError("timestamp out of range") from exc
     elif isinstance(value, str):
         match = _TS_RE.match(value.strip())
         if not match:
@@ -166,7 +172,10 @@ def parse_timestamp(value):
         raise ValueError("not a timestamp")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError as exc:  # 9999-12-31T23:00:00-05:00 is in the year 10000
+        raise ValueError("timestamp out of range") from exc
 
 
 def check_sent_on(event_or_datetime, now=None, window_seconds=contract.WEBHOOK_MAX_AGE_SECONDS):
@@ -213,15 +222,44 @@ def _opt_time(data, key):
         raise InvalidEvent("timestamp", f"The field {key!r} is not a readable timestamp.") from exc
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_values(data):
+    """Refuse what no event holds and what the database cannot store: nesting deeper than MAX_NESTING, and texts
+    (keys included) with a NUL character or a lone surrogate (JSON can write both: ``\\u0000``, ``\\ud800``)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise InvalidEvent("nesting", f"The body is nested deeper than {MAX_NESTING} levels.")
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidEvent("text", "A text of the event holds a NUL character.")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidEvent("text", "A text of the event is not valid Unicode.") from exc
+
+
 def parse_event(body):
     """Parse a webhook body (bytes) into a :class:`WebhookEvent`; raises :class:`InvalidEvent`.
 
     Only ``topic`` is required here; :func:`verify_event` additionally requires ``sentOn``.
     """
     try:
-        data = json.loads(_body(body).decode("utf-8"))
+        data = json.loads(_body(body).decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError as exc:  # nested too deep for the decoder itself
+        raise InvalidEvent("nesting", f"The body is nested deeper than {MAX_NESTING} levels.") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidEvent("json", "The body is not UTF-8 JSON.") from exc
+    _check_values(data)
     if not isinstance(data, dict):
         raise InvalidEvent("shape", "The body is not a JSON object.")
     topic = data.get("topic")

@@ -18,5 +18,7 @@ from . import test_webhook_inbox
 from . import test_pull
 from . import test_received_examples
 from . import test_translations
+from . import test_attack_webhook
+from . import test_attack_mail
 from . import test_responses_received
 from . import test_responses_sent

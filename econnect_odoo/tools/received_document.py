@@ -5,6 +5,7 @@ Framework-free (lxml only). Every document from outside is parsed here first:
 * a size cap;
 * no DTD at all: a document declaring a DOCTYPE or an ENTITY (in any common encoding) is refused *before*
   any parser sees it, so neither an external entity (XXE) nor an entity expansion bomb is ever expanded;
+* elements and attributes counted before any parser sees it (see :func:`psb.safexml.markup_problem`);
 * the parser itself resolves no entities, loads no DTD, touches no network and refuses huge trees.
 
 Only a document that passes goes on to Odoo's own importer (which parses again with lxml's defaults).
@@ -37,7 +38,8 @@ _CREDIT_NOTE_TYPE_CODES = frozenset({"81", "83", "261", "262", "296", "308", "38
 
 class DocumentError(ValueError):
     """Base class; ``str()`` is a plain English sentence, :attr:`reason` a stable word the addon translates:
-    ``dtd``, ``too_large`` (unsafe); ``empty``, ``syntax``, ``not_response``, ``no_status`` (unreadable)."""
+    ``dtd``, ``too_large``, ``too_complex`` (unsafe); ``empty``, ``syntax``, ``not_response``, ``no_status``
+    (unreadable)."""
 
     kind = "error"
 
@@ -48,7 +50,8 @@ class DocumentError(ValueError):
 
 
 class UnsafeDocument(DocumentError):
-    """The document declares a DTD or entities, or is larger than allowed: refused, never expanded."""
+    """The document declares a DTD or entities, is larger than allowed or has more elements or attributes than
+    allowed: refused, never expanded."""
 
     kind = "unsafe"
 
@@ -62,7 +65,8 @@ class UnreadableDocument(DocumentError):
 def parse(data, max_bytes=DEFAULT_MAX_BYTES):
     """Parse untrusted XML bytes into the root element (see :mod:`psb.safexml`).
 
-    Raises :class:`UnsafeDocument` (DTD/entity declaration, too large) or :class:`UnreadableDocument`.
+    Raises :class:`UnsafeDocument` (DTD/entity declaration, too large, too many elements or attributes) or
+    :class:`UnreadableDocument`.
     """
     try:
         return safexml.parse(data, max_bytes)
