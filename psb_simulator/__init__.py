@@ -36,8 +36,10 @@ Interpretations of the contract (PSB-API.md) made here:
   checked (400 ``API400`` with the reason): part ``file`` present, size cap, no DTD/entities, well
   formed, UBL 2.1 ``Invoice``/``CreditNote`` root, buyer ``cbc:EndpointID`` with ``schemeID``. The
   receiver is ``receiverId`` when given, else the buyer ``EndpointID``. CII is refused.
-* Sent status history names: ``Accepted`` (on upload), then ``Sent``, ``SentRetry``, ``SentError``,
-  and ``ResponseReceived`` when the receiver answers.
+* Sent status history names are the documented ones: ``Pending`` and ``Validated`` on upload, ``Routed`` when
+  it reaches the receiver's side (also on each retry), then ``Delivered``, ``Failed`` (not deliverable) or
+  ``Rejected`` (the receiver does not accept it); ``sim.status_form`` writes them in lower or upper case, or
+  shaped as topics (``InvoiceSent``, ``InvoiceSentError``): which forms eConnect shows is unconfirmed.
 * Delivery result (after ``sim.delivery_delay``): override from ``set_delivery_outcome``; else a
   registered participant whose ``invoices`` capability is on gets ``InvoiceSent``; a participant
   (or configured party) with receiving off, or an unknown receiver, ``InvoiceSentError``.
@@ -61,17 +63,22 @@ Interpretations of the contract (PSB-API.md) made here:
 * Events: ``details.attempt`` is the PSB's delivery attempt of the document (1 for non-send
   events); ``sentOn`` is renewed and the body re-signed on each webhook retry. Timestamps are ISO
   8601 UTC with offset (``2025-01-01T12:00:00.123456+00:00``).
-* Hooks: ``PUT`` with an ``id`` updates that hook (or creates it with that id); without one a uuid is
-  assigned. Topics match case-insensitively with ``*`` wildcards; a hook without topics gets no
-  events. ``GET .../hook/ping`` sends a ``Ping`` event (no topic filter) to the active hooks of that
-  scope only (party or environment) and answers ``{"id": party}``. ``$token$`` in an action is
-  replaced by a random token. Deletes answer 200 with an empty body.
-* Peppol configuration: never-configured parties read as ``"inherited => on"`` (invoices) /
-  ``"inherited => off"`` (invoiceResponse, orders), as eConnect shows it. ``PUT`` merges the given
-  capabilities/business-card properties (states ``on``/``off``/``inherited``; what a read showed is
-  accepted back) and answers the full configuration. The ``invoices`` state also (un)lists the party
-  as a receiver in the participant registry. ``DELETE`` unregisters (recorded in
-  ``sim.config_deletions``; a later ``GET`` is 404 until a ``PUT``).
+* Hooks: ``PUT`` is add-or-update by the ``id`` the client chose (an unknown id creates the hook; ids are per
+  scope: a party's or the environment's). The published Hook model is enforced: ``id`` required (1-64
+  characters of ``[A-Za-z0-9-=]``), ``name`` and ``action`` required, no unknown field; anything else is a 400
+  ``API400`` (nothing is made up for the client). Answers carry ``createdOn``/``changedOn``. Topics match
+  case-insensitively with ``*`` wildcards; a hook without topics gets no events. ``GET .../hook/ping`` sends a
+  ``Ping`` event (no topic filter) to the active hooks of that scope only (party or environment) and answers
+  ``{"id": party}``. ``$token$`` in an action is replaced by a random token. Deletes answer 200 with an empty
+  body.
+* Peppol configuration: never-configured parties read as ``"inherited => on"`` (invoices) / ``"inherited =>
+  off"`` (invoiceResponse, orders), as eConnect shows it. ``PUT`` follows the published write model
+  (``capabilities`` name -> ``{state, description}``, ``businessCard``, ``verification``, ``migration``): a
+  write with read-only fields (``id``, ``createdOn``, ``changedOn``), a computed state (``"inherited =>
+  on"``), a state other than ``on``/``off``/``inherited`` or an unknown field is a 400 ``API400`` (a read
+  echoed back is refused). It merges what it is given and answers the full configuration. The ``invoices``
+  state also (un)lists the party as a receiver in the participant registry. ``DELETE`` unregisters (recorded
+  in ``sim.config_deletions``; a later ``GET`` is 404 until a ``PUT``).
 * Download ignores ``targetFormat`` / ``targetDocumentTypeId`` and returns the original XML.
 
 Demo mode (``demo=True``): any client id/secret and any username/password get a token; any party

@@ -1,6 +1,7 @@
 """The PSB REST API routes (``/api/v1/...``) of the simulator."""
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -8,12 +9,20 @@ from urllib.parse import parse_qs, urlsplit
 from psb import contract
 
 from . import ids, ubl
-from .state import Hook, InvoiceResponse, PeppolConfig, capability_state
+from .state import Hook, InvoiceResponse, PeppolConfig
 from .wire import ApiError, Reply, empty_reply, json_reply, now_iso, parse_multipart
 
 DOCUMENT_ID_HEADER = "X-EConnect-DocumentId"
 MAX_DOCUMENT_ID_LENGTH = 256
 HOOK_ACTION_SCHEMES = ("http://", "https://", "mailto:", "mailfrom:")
+#: Hook ids as the published Hook model declares them (OAS/PHP ``lib/Model/Hook.php``: required, length 1-64,
+#: pattern ``[A-Za-z0-9-=]+``), matched whole. Written here from the model, not taken from the client's contract.
+HOOK_ID_MAX_LENGTH = 64
+HOOK_ID_RE = re.compile(r"[A-Za-z0-9\-=]{1,%d}" % HOOK_ID_MAX_LENGTH)
+#: The properties of the published Hook model (OAS ``docs/Model/Hook.md``, NET ``Models/Hook.cs``).
+HOOK_FIELDS = frozenset(
+    {"id", "name", "action", "topics", "publishTopics", "init", "filter", "isActive", "createdOn", "changedOn"}
+)
 
 
 @dataclass
@@ -348,20 +357,81 @@ def config_get(ctx, party):
         return json_reply(st.render_config(key))
 
 
-def _clean_entry(name, value, what, plain_key="state"):
-    """A capability (``"on"`` or ``{"state": "on"}``) or a business card property (``"text"`` or
-    ``{"state": "on", "value": "text"}``) as stored."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        value = {plain_key: value}
+# The published PUT model (OAS/PHP ``lib/Model/PeppolPartyConfig.php`` and the models it names). ``id``,
+# ``createdOn`` and ``changedOn`` are eConnect's own (a read shows them; the PUT schema has no ``id``), and so are the
+# computed ``"inherited => on"`` states: a write carrying any of them is refused, as a read echoed back.
+CONFIG_READ_ONLY = ("id", "createdOn", "changedOn")
+CONFIG_FIELDS = frozenset({"capabilities", "businessCard", "verification", "migration"})
+CAPABILITY_FIELDS = frozenset({"state", "description"})
+BUSINESS_CARD_PROPERTIES = ("names", "address", "emailAddress")
+BUSINESS_CARD_PROPERTY_FIELDS = frozenset({"state", "value", "description"})
+WRITABLE_STATES = ("on", "off", "inherited")
+
+
+def _object(value, what):
     if not isinstance(value, dict):
-        raise ApiError(400, "%s %r must be an object." % (what, name))
-    stored = {k: v for k, v in value.items() if k != "description"}
-    if "state" in stored:
-        state = capability_state(stored["state"])
-        if state is None:
-            raise ApiError(400, "%s %r: state must be on, off or inherited (got %r)." % (what, name, stored["state"]))
-        stored["state"] = state
-    return stored
+        raise ApiError(400, "%s must be an object." % what)
+    return value
+
+
+def _only(value, allowed, what):
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ApiError(400, "%s has unknown field(s): %s." % (what, ", ".join(unknown)))
+
+
+def _written_state(value, what):
+    """A state as a write may set it: ``on``, ``off`` or ``inherited``; never a computed ``"inherited => on"``."""
+    if not isinstance(value, str) or value not in WRITABLE_STATES:
+        hint = " (a computed state, as a read shows it: send on, off or inherited)" if isinstance(
+            value, str) and "=>" in value else ""
+        raise ApiError(400, "%s must be one of %s, got %r%s." % (what, ", ".join(WRITABLE_STATES), value, hint))
+    return value
+
+
+def _config_write(body):
+    """``(capabilities, business card)`` to merge from a PUT body, after checking it against the published model."""
+    body = _object(body, "The body (a PeppolPartyConfig)")
+    read_only = [name for name in CONFIG_READ_ONLY if name in body]
+    if read_only:
+        raise ApiError(
+            400, "Read-only field(s) in the write: %s. Send only what changes, not a read." % ", ".join(read_only)
+        )
+    _only(body, CONFIG_FIELDS, "The configuration")
+    capabilities = {}
+    for name, value in _object(body.get("capabilities") or {}, "capabilities").items():
+        what = "Capability %r" % name
+        _only(_object(value, what), CAPABILITY_FIELDS, what)
+        if "state" in value:
+            capabilities[name] = {"state": _written_state(value["state"], what + " state")}
+    card = {}
+    for name, value in _object(body.get("businessCard") or {}, "businessCard").items():
+        if name == "state":
+            card[name] = _written_state(value, "businessCard state")
+            continue
+        what = "Business card property %r" % name
+        if name not in BUSINESS_CARD_PROPERTIES:
+            raise ApiError(400, "%s is unknown (use %s)." % (what, ", ".join(BUSINESS_CARD_PROPERTIES)))
+        _only(_object(value, what), BUSINESS_CARD_PROPERTY_FIELDS, what)
+        stored = {}
+        if "state" in value:
+            stored["state"] = _written_state(value["state"], what + " state")
+        if "value" in value:
+            if not isinstance(value["value"], str):
+                raise ApiError(400, "%s value must be text." % what)
+            stored["value"] = value["value"]
+        card[name] = stored
+    verification = body.get("verification")
+    if verification is not None:
+        _only(_object(verification, "verification"), {"notes", "verifiedOn"}, "verification")
+        if not isinstance(verification.get("notes"), str) or not verification["notes"] or not verification.get(
+            "verifiedOn"
+        ):
+            raise ApiError(400, "verification needs notes and verifiedOn.")
+    migration = body.get("migration")
+    if migration is not None:
+        _only(_object(migration, "migration"), {"key"}, "migration")
+    return capabilities, card
 
 
 def config_put(ctx, party):
@@ -373,22 +443,7 @@ def config_put(ctx, party):
         status, code, message = refusal
         raise ApiError(status, message, code)
     body = ctx.json_body()
-    if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a JSON object {capabilities, businessCard}.")
-    capabilities = body.get("capabilities") or {}
-    card = body.get("businessCard") or {}
-    if not isinstance(capabilities, dict) or not isinstance(card, dict):
-        raise ApiError(400, "capabilities and businessCard must be objects.")
-    new_caps = {name: _clean_entry(name, value, "Capability") for name, value in capabilities.items()}
-    new_card = {}
-    for name, value in card.items():
-        if name == "state":
-            state = capability_state(value)
-            if state is None:
-                raise ApiError(400, "businessCard state must be on, off or inherited (got %r)." % (value,))
-            new_card[name] = state
-        else:
-            new_card[name] = _clean_entry(name, value, "Business card property", plain_key="value")
+    new_caps, new_card = _config_write(body)
     with st.lock:
         config = st.peppol_configs.get(key)
         if config is None:
@@ -448,48 +503,66 @@ def _string_list(value, what):
     return value
 
 
+def _required_text(body, name, what):
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "The hook's %s is required (%s)." % (name, what))
+    return value.strip()
+
+
 def hooks_put(ctx, party=None):
+    """Add or update a hook by its id (OAS ``HookApi``: "Use the hookId to identity the hook if you want to
+    update"). The Hook model requires ``id`` (1-64 characters of ``[A-Za-z0-9-=]``), ``name`` and ``action``:
+    the simulator never makes up an id the client should have sent. An unknown id creates the hook."""
     scope = _scope(ctx, party)
     body = ctx.json_body()
     if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a hook object {id?, name, action, topics, isActive}.")
-    action = body.get("action")
-    if not isinstance(action, str) or not action.strip():
-        raise ApiError(400, "The hook needs an action (a URL, optionally followed by #secret).")
-    action = action.strip()
+        raise ApiError(400, "The body must be a hook object {id, name, action, topics, isActive}.")
+    hook_id = body.get("id")
+    if not isinstance(hook_id, str) or not HOOK_ID_RE.fullmatch(hook_id):
+        raise ApiError(
+            400,
+            "The hook's id is required: 1 to %d characters of A-Z, a-z, 0-9, '-' and '=' (got %r)."
+            % (HOOK_ID_MAX_LENGTH, hook_id),
+        )
+    name = _required_text(body, "name", "a display name")
+    action = _required_text(body, "action", "a URL, optionally followed by #secret, or mailto:")
     if not action.lower().startswith(HOOK_ACTION_SCHEMES):
         raise ApiError(400, "The hook action must start with http://, https://, mailto: or mailfrom:.")
     if "$token$" in action:
         action = action.replace("$token$", uuid.uuid4().hex[:12])
+    unknown = sorted(set(body) - HOOK_FIELDS)
+    if unknown:
+        raise ApiError(400, "Unknown hook field(s): %s." % ", ".join(unknown))
     topics = _string_list(body.get("topics"), "topics")
     publish_topics = _string_list(body.get("publishTopics"), "publishTopics")
     is_active = body.get("isActive", True)
     if not isinstance(is_active, bool):
         raise ApiError(400, "isActive must be true or false.")
-    name = body.get("name") or ""
-    if not isinstance(name, str):
-        raise ApiError(400, "name must be text.")
-    hook_id = body.get("id")
-    if hook_id is not None and not isinstance(hook_id, str | int):
-        raise ApiError(400, "id must be text.")
-    hook_id = str(hook_id).strip() if hook_id not in (None, "") else None
+    hook_filter = body.get("filter")
+    if hook_filter is not None and not isinstance(hook_filter, str):
+        raise ApiError(400, "filter must be text.")
+    init = body.get("init")
+    if init is not None and not isinstance(init, dict):
+        raise ApiError(400, "init must be an object.")
     st = ctx.state
     with st.lock:
-        existing = st.hooks.get(hook_id) if hook_id else None
-        if existing is not None and existing.party != scope:
-            raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
+        existing = st.hooks.get((scope, hook_id))
+        now = now_iso()
         hook = Hook(
-            hook_id or str(uuid.uuid4()),
+            hook_id,
             scope,
             action,
             name,
             topics,
             is_active,
-            body.get("filter"),
+            hook_filter,
             publish_topics,
-            created_on=existing.created_on if existing else now_iso(),
+            init=init,
+            created_on=existing.created_on if existing else now,
+            changed_on=now,
         )
-        st.hooks[hook.id] = hook
+        st.hooks[(scope, hook_id)] = hook
         return json_reply(hook.as_dict())
 
 
@@ -497,10 +570,8 @@ def hooks_delete(ctx, hook_id, party=None):
     scope = _scope(ctx, party)
     st = ctx.state
     with st.lock:
-        hook = st.hooks.get(hook_id)
-        if hook is None or hook.party != scope:
+        if st.hooks.pop((scope, hook_id), None) is None:
             raise ApiError(404, "Hook %r was not found." % hook_id, "API404")
-        del st.hooks[hook_id]
     return empty_reply()
 
 

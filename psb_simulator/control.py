@@ -11,7 +11,7 @@ delayed, never affected by faults. Routes::
     GET    /_sim/health                    {"ok", "demo", "apiUrl", "identityUrl", "settings"}
     GET    /_sim/settings                  {"latency", "deliveryDelay", "retryDelay", "tokenLifetime",
     PUT    /_sim/settings                   "webhookAttempts", "webhookBackoff", "webhookTimeout",
-                                            "loopback", "responseEventShape" ("new"|"old"),
+                                            "loopback", "statusForm", "responseEventShape" ("new"|"old"),
                                             "responseEventDetails" (true|false|null), "demoAnswers",
                                             "demoAnswerDelay"}
     GET    /_sim/latency | PUT {"seconds"}   shortcut for settings.latency
@@ -36,7 +36,7 @@ delayed, never affected by faults. Routes::
     GET    /_sim/participants | POST {"id", "name"?, "channel"?, "description"?, "invoiceResponse"?} (or a list)
     DELETE /_sim/participants/{id}
     POST   /_sim/delivery-outcome {"receiver", "outcome": "sent"|"retry"|"error"|null, "message"?,
-                                   "retries"?, "then"?}
+                                   "retries"?, "then"?, "status"?: "Failed"|"Rejected"}
     GET    /_sim/hooks
     GET    /_sim/webhooks | DELETE /_sim/webhooks | POST /_sim/webhooks/pause | POST /_sim/webhooks/resume
     POST   /_sim/webhooks/wait {"count"?, "timeout"?, "topic"?}
@@ -106,6 +106,7 @@ def settings(sim):
         "webhookBackoff": sim.webhook_backoff,
         "webhookTimeout": sim.webhook_timeout,
         "loopback": sim.loopback,
+        "statusForm": sim.status_form,
         "responseEventShape": sim.response_event_shape,
         "responseEventDetails": sim.response_event_details,
         "demoAnswers": sim.demo_answers,
@@ -128,6 +129,7 @@ _SETTERS = {
     "webhookBackoff": ("webhook_backoff", float),
     "webhookTimeout": ("webhook_timeout", float),
     "loopback": ("loopback", bool),
+    "statusForm": ("status_form", str),
     "responseEventShape": ("response_event_shape", _shape),
     "responseEventDetails": ("response_event_details", lambda v: None if v is None else bool(v)),
     "demoAnswers": ("demo_answers", bool),
@@ -357,6 +359,7 @@ def handle(sim, method, segments, query, headers, body):
             data.get("message"),
             int(data.get("retries", 1)),
             data.get("then") or "sent",
+            data.get("status"),
         )
         return json_reply({"ok": True})
 

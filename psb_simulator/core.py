@@ -27,7 +27,7 @@ DEMO_PARTICIPANTS = (
     ("0190:00000001234567890000", "Gemeente Demodorp"),
 )
 
-OUTCOMES = ("sent", "retry", "error")
+OUTCOMES = ("sent", "retry", "error", "invalid")
 # The two documented shapes of InvoiceResponseReceived (PSB-API.md, "Invoice responses").
 RESPONSE_EVENT_SHAPES = ("new", "old")
 # What demo customers answer to the invoices delivered to them, in turn (None: no answer).
@@ -44,14 +44,31 @@ TOPIC_SENT = "InvoiceSent"
 TOPIC_SENT_RETRY = "InvoiceSentRetry"
 TOPIC_SENT_ERROR = "InvoiceSentError"
 TOPIC_RECEIVED = "InvoiceReceived"
+TOPIC_RECEIVED_ERROR = "InvoiceReceivedError"
 TOPIC_RESPONSE_RECEIVED = "InvoiceResponseReceived"
 
-# Names in a sent document's status history.
-STATUS_ACCEPTED = "Accepted"
-STATUS_SENT = "Sent"
-STATUS_SENT_RETRY = "SentRetry"
-STATUS_SENT_ERROR = "SentError"
-STATUS_RESPONSE = "ResponseReceived"
+# Names in a sent document's status history: the documented ones (new docs
+# developers/api/basics/document-flow-and-status: Pending, Validated, Routed, Delivered, Rejected, Failed; the phase
+# table also names Acknowledged). A retry has no name of its own: the document stays Routed.
+STATUS_PENDING = "Pending"
+STATUS_VALIDATED = "Validated"
+STATUS_ROUTED = "Routed"
+STATUS_DELIVERED = "Delivered"
+STATUS_REJECTED = "Rejected"
+STATUS_FAILED = "Failed"
+STATUS_ACKNOWLEDGED = "Acknowledged"
+DOCUMENTED_STATUSES = (
+    STATUS_PENDING, STATUS_VALIDATED, STATUS_ROUTED, STATUS_DELIVERED, STATUS_REJECTED, STATUS_FAILED,
+    STATUS_ACKNOWLEDGED,
+)
+# How the history writes its names (``sim.status_form``): as documented, in lower or upper case, or shaped as the
+# webhook topic of the same news (which of these eConnect shows is unconfirmed: the client must take them all).
+STATUS_FORMS = ("documented", "lower", "upper", "topic")
+_TOPIC_SHAPED = {
+    STATUS_DELIVERED: TOPIC_SENT,
+    STATUS_FAILED: TOPIC_SENT_ERROR,
+    STATUS_REJECTED: TOPIC_SENT_ERROR,
+}
 
 
 def is_loopback_host(host):
@@ -100,6 +117,7 @@ class PSBSimulator:
         #: largest accepted request body (413 above) and uploaded XML file (400 above)
         self.max_request_bytes = 20 * 1024 * 1024
         self.max_upload_bytes = ubl.DEFAULT_MAX_BYTES
+        self._status_form = "documented"
         #: when True, a document delivered to a party this simulator hosts (one with an account,
         #: hook, Peppol configuration, or seen in demo mode) also lands in that party's inbox.
         self.loopback = self.demo if loopback is None else bool(loopback)
@@ -321,10 +339,13 @@ class PSBSimulator:
         with self.state.lock:
             return {k: copy.copy(p) for k, p in self.state.participants.items()}
 
-    def set_delivery_outcome(self, receiver_id, outcome, message=None, retries=1, then="sent"):
+    def set_delivery_outcome(self, receiver_id, outcome, message=None, retries=1, then="sent", status=None):
         """Force what happens to documents sent to ``receiver_id``: ``"sent"``, ``"error"``
-        (``InvoiceSentError`` with ``message``) or ``"retry"`` (``retries`` x ``InvoiceSentRetry``,
-        then ``then``: ``"sent"`` or ``"error"``). ``outcome=None`` removes the override."""
+        (``InvoiceSentError`` with ``message``; the history says ``status``: ``"Failed"`` (default) or
+        ``"Rejected"``), ``"retry"`` (``retries`` x ``InvoiceSentRetry``, then ``then``: ``"sent"`` or
+        ``"error"``) or ``"invalid"`` (the PSB's Validate phase refuses it after the upload: ``Rejected`` and an
+        ``InvoiceReceivedError`` to the sender, as eConnect's flow page gives for every submitted document).
+        ``outcome=None`` removes the override."""
         key = ids.require_key(receiver_id)
         with self.state.lock:
             if outcome is None:
@@ -332,7 +353,31 @@ class PSBSimulator:
                 return
             if outcome not in OUTCOMES or then not in ("sent", "error"):
                 raise ValueError("outcome must be one of %s (then: sent/error)" % ", ".join(OUTCOMES))
-            self.state.delivery_outcomes[key] = (outcome, message, int(retries), then)
+            if status not in (None, STATUS_FAILED, STATUS_REJECTED):
+                raise ValueError("status must be %s or %s" % (STATUS_FAILED, STATUS_REJECTED))
+            self.state.delivery_outcomes[key] = (outcome, message, int(retries), then, status)
+
+    @property
+    def status_form(self):
+        """How sent-status names are written: one of STATUS_FORMS (``"documented"``: ``Delivered``, ...)."""
+        return self._status_form
+
+    @status_form.setter
+    def status_form(self, value):
+        if value not in STATUS_FORMS:
+            raise ValueError("status_form must be one of %s" % ", ".join(STATUS_FORMS))
+        self._status_form = value
+
+    def _status_name(self, name):
+        """A documented status name as this simulator writes it (``status_form``)."""
+        form = self._status_form
+        if form == "lower":
+            return name.lower()
+        if form == "upper":
+            return name.upper()
+        if form == "topic":
+            return _TOPIC_SHAPED.get(name, name)
+        return name
 
     def refuse_config_changes(
         self, party_id, code="API400", message="The configuration change was refused.", status=None
@@ -435,7 +480,7 @@ class PSBSimulator:
         doc = SentDocument(
             document_id, party_key, receiver, receiver_text, xml, filename, channel, info, time=time.time()
         )
-        doc.history.append(StatusEntry(STATUS_ACCEPTED, "The document was received by the PSB and queued."))
+        doc.history.append(StatusEntry(self._status_name(STATUS_PENDING), "The document was received by the PSB."))
         with self.state.lock:
             if document_id in self.state.sent:
                 return None
@@ -448,19 +493,19 @@ class PSBSimulator:
         with st.lock:
             override = st.delivery_outcomes.get(doc.receiver)
             if override is not None:
-                return override
+                return (*override, None)[:5]  # (a state file may hold the older 4-tuples)
             label = ids.letter(doc.receiver) if doc.receiver else doc.receiver_text
             if doc.receiver is None:
-                return "error", "The receiver id %r is not a valid party id." % doc.receiver_text, 0, "error"
+                return "error", "The receiver id %r is not a valid party id." % doc.receiver_text, 0, "error", None
             participant = st.participants.get(doc.receiver)
             configured_off = doc.receiver in st.peppol_configs and st.receiving_state(doc.receiver) == "off"
             if participant is not None and participant.receiving and not configured_off:
-                return "sent", None, 0, "sent"
+                return "sent", None, 0, "sent", None
             if participant is not None or configured_off:
-                return "error", "The receiver %s does not accept invoices." % label, 0, "error"
+                return "error", "The receiver %s does not accept invoices." % label, 0, "error", STATUS_REJECTED
             if self.demo and ids.is_valid(doc.receiver):
-                return "sent", None, 0, "sent"
-        return "error", "The receiver %s is not registered on the Peppol network." % label, 0, "error"
+                return "sent", None, 0, "sent", None
+        return "error", "The receiver %s is not registered on the Peppol network." % label, 0, "error", None
 
     def _details(self, sender, recipient, document_type_id, attempt=1, **extra):
         details = {
@@ -480,24 +525,36 @@ class PSBSimulator:
                 return
             doc.attempts += 1
             attempt = doc.attempts
-        outcome, message, retries, then = self._outcome(doc)
+        outcome, message, retries, then, error_status = self._outcome(doc)
         if outcome == "retry":
             outcome = "retry" if attempt <= retries else then
         label = ids.letter(doc.receiver) if doc.receiver else doc.receiver_text
         details = self._details(
             doc.party, doc.receiver or doc.receiver_text, getattr(doc.info, "document_type_id", None), attempt
         )
-        if outcome == "retry":
+        if outcome == "invalid":
+            text = message or "The document failed the PSB's validation."
+            status, topic = STATUS_REJECTED, TOPIC_RECEIVED_ERROR
+            error_status = None
+        elif outcome == "retry":
             text = message or "Temporary failure delivering to %s; the PSB will retry." % label
-            status, topic = STATUS_SENT_RETRY, TOPIC_SENT_RETRY
+            status, topic = STATUS_ROUTED, TOPIC_SENT_RETRY
         elif outcome == "error":
             text = message or "The document could not be delivered to %s." % label
-            status, topic = STATUS_SENT_ERROR, TOPIC_SENT_ERROR
+            status, topic = error_status or STATUS_FAILED, TOPIC_SENT_ERROR
         else:
             text = message or "Delivered to %s." % label
-            status, topic = STATUS_SENT, TOPIC_SENT
+            status, topic = STATUS_DELIVERED, TOPIC_SENT
         with self.state.lock:
-            doc.history.append(StatusEntry(status, text))
+            if outcome != "invalid" and attempt == 1:
+                doc.history.append(StatusEntry(self._status_name(STATUS_VALIDATED), "The document passed validation."))
+            routed = outcome == "sent" or error_status == STATUS_REJECTED  # it reached the receiver's side
+            if routed and (not doc.history or doc.history[-1].name != self._status_name(STATUS_ROUTED)):
+                doc.history.append(StatusEntry(self._status_name(STATUS_ROUTED), "Routed to %s." % label))
+            if outcome == "retry" and self._status_form == "topic":
+                doc.history.append(StatusEntry(TOPIC_SENT_RETRY, text))
+            else:
+                doc.history.append(StatusEntry(self._status_name(status), text))
             if outcome != "retry":
                 doc.outcome = outcome
         self._emit(Event(topic, doc.party, doc.id, text, details))
@@ -627,7 +684,6 @@ class PSBSimulator:
             )
             if sent is not None:
                 sent.responses.append(response_id)
-                sent.history.append(StatusEntry(STATUS_RESPONSE, text))
         event_details = self._details(responder, key, ubl.IMR_DOCUMENT_TYPE)
         if with_details:
             event_details.update(

@@ -130,7 +130,7 @@ def restore(sim, data):
             response = _response_from_dict(item)
             st.responses[response.id] = response
         for item in data["hooks"]:
-            st.hooks[item["id"]] = Hook(**item)
+            st.hooks[(item["party"], item["id"])] = Hook(**item)
         for item in data["peppolConfigs"]:
             st.peppol_configs[item["party"]] = PeppolConfig(**item)
         st.unregistered.update(data["unregistered"])

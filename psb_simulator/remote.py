@@ -155,8 +155,9 @@ class RemoteSimulator:
     def participants(self):
         return self.call("GET", "participants")
 
-    def set_delivery_outcome(self, receiver_id, outcome, message=None, retries=1, then="sent"):
-        data = {"receiver": receiver_id, "outcome": outcome, "message": message, "retries": retries, "then": then}
+    def set_delivery_outcome(self, receiver_id, outcome, message=None, retries=1, then="sent", status=None):
+        data = {"receiver": receiver_id, "outcome": outcome, "message": message, "retries": retries, "then": then,
+                "status": status}
         return self.call("POST", "delivery-outcome", data)
 
     def add_user(self, username, password, parties=None, names=None):

@@ -34,7 +34,6 @@ BUSINESS_CARD_PROPERTIES = {
     "address": "Geographic information.",
     "emailAddress": "Technical contact",
 }
-CAPABILITY_STATES = ("on", "off", "inherited")
 
 
 def permissions(flags=None):
@@ -216,7 +215,9 @@ class Hook:
     is_active: bool = True
     filter: object = None
     publish_topics: list = field(default_factory=list)
+    init: dict | None = None
     created_on: str = field(default_factory=now_iso)
+    changed_on: str | None = None
 
     @property
     def url(self):
@@ -234,15 +235,22 @@ class Hook:
         return self.is_active and any(topic_matches(p, topic) for p in self.topics)
 
     def as_dict(self):
-        return {
+        """The hook as eConnect answers it (the published Hook model)."""
+        data = {
             "id": self.id,
             "name": self.name,
             "action": self.action,
             "topics": list(self.topics),
-            "isActive": self.is_active,
-            "filter": self.filter,
             "publishTopics": list(self.publish_topics),
+            "filter": self.filter,
+            "isActive": self.is_active,
+            "createdOn": self.created_on,
         }
+        if self.init is not None:
+            data["init"] = dict(self.init)
+        if self.changed_on is not None:
+            data["changedOn"] = self.changed_on
+        return data
 
 
 @dataclass
@@ -254,20 +262,6 @@ class PeppolConfig:
     changed_on: str | None = None
 
 
-def capability_state(value):
-    """Stored state of a written capability/property state; ``None`` when invalid.
-
-    Accepts ``on``, ``off``, ``inherited`` and what a read shows (``inherited => on``), so that a
-    client doing read-modify-write can send back what it read.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    if text.startswith("inherited"):
-        return "inherited"
-    return text if text in CAPABILITY_STATES else None
-
-
 class State:
     """All mutable simulator data. Hold ``lock`` while reading or changing it."""
 
@@ -275,11 +269,11 @@ class State:
         self.lock = threading.RLock()
         self.names = {}  # party key -> display name
         self.participants = {}  # key -> Participant
-        self.delivery_outcomes = {}  # receiver key -> (outcome, message, retries)
+        self.delivery_outcomes = {}  # receiver key -> (outcome, message, retries, then, error status)
         self.sent = {}  # document id -> SentDocument
         self.received = {}  # document id -> ReceivedDocument
         self.responses = {}  # response id -> InvoiceResponse (posted by our parties)
-        self.hooks = {}  # hook id -> Hook
+        self.hooks = {}  # (party key or None, hook id) -> Hook: ids are the client's, per scope
         self.peppol_configs = {}  # key -> PeppolConfig
         self.unregistered = set()  # keys whose config was DELETEd (GET -> 404 until a PUT)
         self.config_refusals = {}  # key -> (status, code, message)

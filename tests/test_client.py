@@ -10,7 +10,14 @@ from psb_support import BUYER, OWN, PERMISSIONS, FakeTime, invoice_xml
 
 from psb import contract
 from psb.client import PSBClient, validate_base_url
-from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError, TemporaryError
+from psb.errors import (
+    AlreadySentError,
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    TemporaryError,
+)
 from psb.party import PartyId
 from psb_simulator import PSBSimulator
 
@@ -464,7 +471,7 @@ def test_invoice_response_from_old_event_details():
 def test_peppol_config_roundtrip(sim, client):
     config = {
         "capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "off"}},
-        "businessCard": {"name": "Seller BV", "countryCode": "NL"},
+        "businessCard": {"names": {"state": "on", "value": "Seller BV"}},
     }
     client.put_peppol_config(OWN, config)
     request = api_requests(sim)[-1]
@@ -472,74 +479,163 @@ def test_peppol_config_roundtrip(sim, client):
     assert request.raw_path == f"/api/v1/peppol/config/party/{OWN_ENCODED}"
     assert request.json() == config
     read = client.get_peppol_config(OWN)
-    assert contract.receiving_enabled(read) is True
+    assert contract.capability_enabled(read, contract.CAPABILITY_INVOICES) is True
 
 
-def test_set_receiving_reads_then_writes_and_never_deletes(sim, client):
-    client.put_peppol_config(
-        OWN, {"capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "on"}}}
-    )
+def test_set_receiving_sends_only_what_changes_and_never_deletes(sim, client):
+    client.put_peppol_config(OWN, {"capabilities": {"invoiceResponse": {"state": "on"}}})
     client.set_receiving(OWN, False)
-    put = [r for r in api_requests(sim) if r.method == "PUT"][-1]
-    body = put.json()
-    assert body["capabilities"]["invoices"]["state"] == "off"
-    assert body["capabilities"]["invoiceResponse"]["state"] == "on"  # untouched
-    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is False
+    get, put = api_requests(sim)[-2:]
+    assert (get.method, put.method) == ("GET", "PUT")
+    assert put.json() == {"capabilities": {"invoices": {"state": "off"}}}, "never a read echoed back"
+    read = client.get_peppol_config(OWN)
+    assert contract.capability_enabled(read, "invoices") is False
+    assert contract.capability_enabled(read, "invoiceResponse") is True, "the other capability untouched"
     client.set_receiving(OWN, True)
-    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is True
+    assert api_requests(sim)[-1].json() == {"capabilities": {"invoices": {"state": "on"}}}
+    # already set as wanted (e.g. switched on eConnect's platform): read, nothing written
+    count = len(api_requests(sim))
+    client.set_receiving(OWN, True)
+    assert [r.method for r in api_requests(sim)[count:]] == ["GET"]
     assert not [r for r in sim.requests if r.method == "DELETE"]
 
 
-def test_receiving_config_body_keeps_other_settings():
-    current = {
-        "capabilities": {"invoices": {"state": "inherited", "description": "d"}, "orders": {"state": "on"}},
-        "businessCard": {"name": "X"},
-        "unset": None,
-    }
-    body = contract.receiving_config_body(False, current)
-    assert body == {
-        "capabilities": {"invoices": {"state": "off", "description": "d"}, "orders": {"state": "on"}},
-        "businessCard": {"name": "X"},
-    }
-    assert current["capabilities"]["invoices"]["state"] == "inherited"  # input not modified
-    assert contract.receiving_config_body(True) == {"capabilities": {"invoices": {"state": "on"}}}
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited"}}}) is True
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "off"}}}) is False
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => on"}}}) is True
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => off"}}}) is False
-    assert contract.receiving_enabled({}) is None
+def test_set_receiving_refused_write(sim, client):
+    """Credentials that may not write the configuration: the refusal is raised, unless the read already shows
+    the wanted state by inheritance (then there is nothing to do)."""
+    sim.refuse_config_changes(OWN, "API403", "Not allowed for this user")
+    with pytest.raises(ForbiddenError) as info:
+        client.set_receiving(OWN, False)  # reads "inherited => on": it must be written, and may not be
+    assert contract.participant_write_refused(info.value.status, info.value.code)
+    assert client.set_receiving(OWN, True)["capabilities"]["invoices"]["state"] == "inherited => on"
+    sim.allow_config_changes(OWN)
+
+
+def test_capability_states_of_a_read():
+    def config(state):
+        return {"capabilities": {"invoices": {"state": state}}}
+
+    assert contract.capability_explicit_state(config("on"), "invoices") == "on"
+    assert contract.capability_explicit_state(config(" OFF "), "invoices") == "off"
+    assert contract.capability_explicit_state(config("inherited => on"), "invoices") is None
+    assert contract.capability_explicit_state(config("inherited"), "invoices") is None
+    assert contract.capability_explicit_state({}, "invoices") is None
+    assert contract.capability_enabled(config("inherited"), "invoices") is True
+    assert contract.capability_enabled(config("off"), "invoices") is False
+    assert contract.participant_write_refused(403, None) and contract.participant_write_refused(400, "API403")
+    assert not contract.participant_write_refused(400, "API400")
+    assert not contract.participant_write_refused(503, None)
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["Pending", "Validated", "Routed", "Delivered"], "InvoiceSent"),
+        (["Pending", "Validated", "Routed", "Failed"], "InvoiceSentError"),
+        (["Pending", "Validated", "Rejected"], "InvoiceSentError"),
+        (["pending", "VALIDATED", "routed", "delivered"], "InvoiceSent"),
+        (["Pending", "InvoiceSentRetry"], "InvoiceSentRetry"),
+        (["Pending", "invoice_sent_error"], "InvoiceSentError"),
+        (["Pending", "Invoice Sent"], "InvoiceSent"),
+        (["Pending", "Validated", "Routed", "Acknowledged"], None),  # still under way
+        (["Pending", "Validated"], None),
+        (["Pending", "SomethingNew"], None),  # unknown names are never guessed
+        ([], None),
+    ],
+)
+def test_sent_status_names(names, expected):
+    history = [{"id": str(i), "name": n, "description": f"d{i}", "createdOn": f"2025-01-01T10:00:0{i}Z"}
+               for i, n in enumerate(names)]
+    found = contract.sent_status_topic(history)
+    assert (found[0] if found else None) == expected
+
+
+def test_sent_status_newest_result_wins_by_time_not_by_text():
+    history = [
+        # the same instant in other offsets and precisions: text order would get it wrong
+        {"name": "Delivered", "description": "late", "createdOn": "2025-01-01T11:00:00.1234567+01:00"},
+        {"name": "Failed", "description": "early", "createdOn": "2025-01-01T09:59:59Z"},
+        {"name": "Routed", "createdOn": None},
+    ]
+    assert contract.sent_status_topic(history) == ("InvoiceSent", "late")
+    # without times, the list's order (oldest first) decides
+    assert contract.sent_status_topic([{"name": "Failed"}, {"name": "Delivered", "description": "x"}]) == (
+        "InvoiceSent", "x"
+    )
+    assert contract.sent_status_topic([{"name": "Delivered"}, "junk", None]) == ("InvoiceSent", "")
+
+
+def test_received_error_is_our_upload_when_it_matches_a_sent_invoice():
+    assert contract.received_error_topic(True) == contract.TOPIC_INVOICE_SENT_ERROR
+    assert contract.received_error_topic(False) is None
+    assert contract.TOPIC_INVOICE_RECEIVED_ERROR in contract.hook_topics(False)
+    assert contract.TOPIC_INVOICE_RECEIVED not in contract.hook_topics(False)
+    assert contract.TOPIC_INVOICE_RECEIVED in contract.hook_topics(True)
 
 
 def test_party_hooks(sim, client):
+    hook_id = contract.new_hook_id()
     hook = {
+        "id": hook_id,
         "name": "odoo",
         "action": "https://odoo.example.com/econnect/webhook/tok#hook-secret",
         "topics": ["InvoiceReceived", "*Sent"],
         "isActive": True,
     }
     stored = client.put_hook(OWN, hook)
-    assert stored.get("id")
+    assert stored["id"] == hook_id
     put = api_requests(sim)[-1]
     assert put.method == "PUT"
     assert put.raw_path == f"/api/v1/{OWN_ENCODED}/hook"
+    assert put.json()["id"] == hook_id
     hooks = client.list_hooks(OWN)
-    assert [h["id"] for h in hooks] == [stored["id"]]
+    assert [h["id"] for h in hooks] == [hook_id]
+    # the same PUT again (a retry, a new secret) updates the one hook
+    client.put_hook(OWN, dict(hook, action="https://odoo.example.com/econnect/webhook/tok#new-secret"))
+    assert [h["action"] for h in client.list_hooks(OWN)] == ["https://odoo.example.com/econnect/webhook/tok#new-secret"]
     client.ping_hook(OWN)
     assert api_requests(sim)[-1].raw_path == f"/api/v1/{OWN_ENCODED}/hook/ping"
-    client.delete_hook(OWN, stored["id"])
+    client.delete_hook(OWN, hook_id)
     delete = api_requests(sim)[-1]
     assert delete.method == "DELETE"
-    assert delete.raw_path == f"/api/v1/{OWN_ENCODED}/hook/{stored['id']}"
+    assert delete.raw_path == f"/api/v1/{OWN_ENCODED}/hook/{hook_id}"
     assert client.list_hooks(OWN) == []
 
 
+@pytest.mark.parametrize(
+    "hook",
+    [
+        {"name": "h", "action": "https://x.example/h#s"},  # no id
+        {"id": "", "name": "h", "action": "https://x.example/h#s"},
+        {"id": "a_b", "name": "h", "action": "https://x.example/h#s"},  # token_urlsafe's "_" is not in the pattern
+        {"id": "x" * 65, "name": "h", "action": "https://x.example/h#s"},
+        {"id": 7, "name": "h", "action": "https://x.example/h#s"},
+        {"id": "abc", "action": "https://x.example/h#s"},  # no name
+        {"id": "abc", "name": "h", "action": " "},
+    ],
+)
+def test_put_hook_refuses_what_the_hook_model_refuses_before_sending(sim, client, hook):
+    with pytest.raises(ValueError):
+        client.put_hook(OWN, hook)
+    assert not api_requests(sim)
+
+
+def test_hook_ids_fit_the_published_pattern():
+    made = {contract.new_hook_id() for _ in range(50)}
+    assert len(made) == 50
+    assert all(contract.is_valid_hook_id(h) and len(h) == 32 for h in made)
+    assert contract.is_valid_hook_id("1") and contract.is_valid_hook_id("a-b=c") and contract.is_valid_hook_id("x" * 64)
+    assert not any(contract.is_valid_hook_id(v) for v in ("", "a b", "a_b", "x" * 65, "abc\n", None, 12))
+
+
 def test_environment_hooks(sim, client):
-    stored = client.put_hook(None, {"name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
+    stored = client.put_hook(None, {"id": "env-1", "name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
+    assert stored["id"] == "env-1"
     assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
-    assert [h["id"] for h in client.list_hooks()] == [stored["id"]]
+    assert [h["id"] for h in client.list_hooks()] == ["env-1"]
     assert api_requests(sim)[-1].raw_path == "/api/v1/hook"
-    client.delete_hook(None, stored["id"])
-    assert api_requests(sim)[-1].raw_path == f"/api/v1/hook/{stored['id']}"
+    client.delete_hook(None, "env-1")
+    assert api_requests(sim)[-1].raw_path == "/api/v1/hook/env-1"
 
 
 def test_party_ids_in_paths_accept_all_forms(sim, client):

@@ -288,32 +288,28 @@ def test_invoice_response_is_retried_with_its_document_id(sim, client, fake_time
     assert [r.id for r in sim.invoice_responses] == ["r-1", "r-2"]
 
 
-def test_creating_a_hook_is_never_retried(sim, fake_time):
-    # A PUT without hook id creates a new hook each time: a retry after a lost answer would leave a
-    # second hook at eConnect that nobody knows the id of (it keeps posting events, survives deactivation).
+def test_a_hook_put_is_retried_and_stays_one_hook(sim, fake_time):
+    # Every hook PUT carries the id we chose (add-or-update by id): a retry after a lost answer, or after a
+    # temporary failure, updates the same hook instead of leaving a second one nobody knows the id of.
     def slow_sleep(seconds):
         fake_time.sleep(seconds)
         time.sleep(1.5)  # let the slow first attempt finish on the server
 
-    hook = {"name": "h", "action": "https://odoo.example/wh/t#s", "topics": ["*"]}
+    hook = {"id": "0d1c3f0e9a7b4d5c8e2f1a3b5c7d9e0f", "name": "h", "action": "https://odoo.example/wh/t#s",
+            "topics": ["*"]}
     with make_client(sim, fake_time, timeout=(2, 0.3), sleep=slow_sleep) as psb:
         psb.fetch_token()
         sim.faults.slow_next(1, seconds=0.8, path_contains="/hook")
-        with pytest.raises(TemporaryError):
-            psb.put_hook(OWN, hook)
+        stored = psb.put_hook(OWN, hook)  # the first answer is lost (read timeout): retried
+        assert stored["id"] == hook["id"]
         time.sleep(1)
-        assert len(sim.hooks) == 1
-        assert len(api_requests(sim, "/hook")) == 1
-        sim.faults.fail_next(1, status=503, path_contains="/hook")
-        with pytest.raises(TemporaryError):
-            psb.put_hook(None, hook)
         assert len(api_requests(sim, "/hook")) == 2
-        # Updating a known hook (its id given) is safe to repeat: retried, and still one hook.
-        hook_id = sim.hooks[0].id
+        assert [h.id for h in sim.hooks] == [hook["id"]]
         sim.faults.fail_next(1, status=503, path_contains="/hook")
-        stored = psb.put_hook(OWN, dict(hook, id=hook_id, name="renamed"))
-        assert stored["id"] == hook_id
+        stored = psb.put_hook(OWN, dict(hook, name="renamed"))
+        assert stored["id"] == hook["id"]
         assert [h.name for h in sim.hooks] == ["renamed"]
+        assert len(api_requests(sim, "/hook")) == 4
 
 
 def test_invoice_response_renews_token_on_401(sim, client):
@@ -610,7 +606,9 @@ def test_secrets_never_appear_in_logs_or_errors(sim, fake_time, caplog):
         document_id = str(uuid.uuid4())
         sim.faults.fail_next(1, status=503, path_contains="/salesInvoice/send")
         psb.send_invoice(OWN, XML, document_id, receiver_id=BUYER, channel="peppol")
-        psb.put_hook(OWN, {"name": "h", "action": f"https://odoo.example/wh/t#{HOOK_SECRET}", "topics": ["*"]})
+        psb.put_hook(
+            OWN, {"id": "h1", "name": "h", "action": f"https://odoo.example/wh/t#{HOOK_SECRET}", "topics": ["*"]}
+        )
         sim.faults.fail_next(2, status=401, path_contains="/me/party")
         for call in (
             psb.get_my_parties,

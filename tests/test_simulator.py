@@ -16,6 +16,7 @@ from lxml import etree
 from psb import safexml
 from psb_simulator import PERMISSIONS, PSBSimulator, sample_invoice
 from psb_simulator import ubl as sim_ubl
+from psb_simulator.core import DOCUMENTED_STATUSES
 
 OWN = "0106:12345678"
 OWN_LETTER = "NL:KVK:12345678"
@@ -342,7 +343,7 @@ def test_send_and_deliver(sim, api):
     assert sim.requests[-1].document_id == "doc-1"
     sim.wait_idle()
     history = api("GET", enc(OWN) + "/salesInvoice/doc-1/status").json()
-    assert [h["name"] for h in history] == ["Accepted", "Sent"]
+    assert [h["name"] for h in history] == ["Pending", "Validated", "Routed", "Delivered"]
     assert set(history[0]) == {"id", "name", "description", "createdOn"}
     [event] = [e for e in sim.events if e.document_id == "doc-1"]
     assert event.topic == "InvoiceSent"
@@ -390,7 +391,7 @@ def test_send_to_unknown_receiver_fails_delivery(sim, api):
     api.send(xml=sample_invoice(OWN, "0106:55555555"), document_id="lost")
     sim.wait_idle()
     doc = sim.sent_document("lost")
-    assert doc.status == "SentError"
+    assert doc.status == "Failed"
     [event] = [e for e in sim.events if e.document_id == "lost"]
     assert event.topic == "InvoiceSentError"
     assert "not registered" in event.message
@@ -404,7 +405,7 @@ def test_delivery_outcome_retry_then_sent(sim, api):
     assert [e.topic for e in events] == ["InvoiceSentRetry", "InvoiceSentRetry", "InvoiceSent"]
     assert [e.details["attempt"] for e in events] == [1, 2, 3]
     assert events[0].message == "receiver AP down"
-    assert [h.name for h in sim.sent_document("r").history] == ["Accepted", "SentRetry", "SentRetry", "Sent"]
+    assert [h.name for h in sim.sent_document("r").history] == ["Pending", "Validated", "Routed", "Routed", "Delivered"]
 
 
 def test_delivery_outcome_error_and_reset(sim, api):
@@ -416,9 +417,56 @@ def test_delivery_outcome_error_and_reset(sim, api):
     sim.set_delivery_outcome(BUYER, None)
     api.send(document_id="e2")
     sim.wait_idle()
-    assert sim.sent_document("e2").status == "Sent"
+    assert sim.sent_document("e2").status == "Delivered"
     with pytest.raises(ValueError):
         sim.set_delivery_outcome(BUYER, "maybe")
+
+
+def test_delivery_outcome_rejected_status(sim, api):
+    sim.set_delivery_outcome(BUYER, "error", message="Refused by the receiver", status="Rejected")
+    api.send(document_id="rj")
+    sim.wait_idle()
+    assert [h.name for h in sim.sent_document("rj").history] == ["Pending", "Validated", "Routed", "Rejected"]
+    with pytest.raises(ValueError):
+        sim.set_delivery_outcome(BUYER, "error", status="SentError")  # not a documented name
+
+
+def test_delivery_outcome_invalid_is_a_received_error_for_the_sender(sim, api):
+    """The PSB's Validate phase refuses an accepted upload: Rejected, and InvoiceReceivedError to the sender."""
+    sim.set_delivery_outcome(BUYER, "invalid", message="BR-CO-15 failed")
+    api.send(document_id="inv-1")
+    sim.wait_idle()
+    assert [h.name for h in sim.sent_document("inv-1").history] == ["Pending", "Rejected"]
+    [event] = [e for e in sim.events if e.document_id == "inv-1"]
+    assert (event.topic, event.party, event.message) == ("InvoiceReceivedError", OWN, "BR-CO-15 failed")
+
+
+def test_retries_shaped_as_topics(sim, api):
+    sim.status_form = "topic"
+    sim.set_delivery_outcome(BUYER, "retry", retries=1, then="error")
+    api.send(document_id="rt")
+    sim.wait_idle()
+    assert [h.name for h in sim.sent_document("rt").history] == [
+        "Pending", "Validated", "InvoiceSentRetry", "InvoiceSentError"
+    ]
+
+
+@pytest.mark.parametrize(
+    "form, names",
+    [
+        ("lower", ["pending", "validated", "routed", "delivered"]),
+        ("upper", ["PENDING", "VALIDATED", "ROUTED", "DELIVERED"]),
+        ("topic", ["Pending", "Validated", "Routed", "InvoiceSent"]),
+    ],
+)
+def test_status_forms(sim, api, form, names):
+    sim.status_form = form
+    api.send(document_id="f-" + form)
+    sim.wait_idle()
+    history = api("GET", enc(OWN) + "/salesInvoice/f-%s/status" % form).json()
+    assert [h["name"] for h in history] == names
+    with pytest.raises(ValueError):
+        sim.status_form = "shouting"
 
 
 def test_send_status_unknown_or_foreign_is_404(sim, api):
@@ -661,7 +709,7 @@ def test_inject_invoice_response_new_shape(sim, api):
     assert_error(api("GET", f"{enc(OWN)}/purchaseInvoice/{response_id}/download"), 404, "API404")
     assert_error(api("DELETE", f"{enc(OWN)}/purchaseInvoice/{response_id}"), 404, "API404")
     history = api("GET", f"{enc(OWN)}/salesInvoice/sent-1/status").json()
-    assert history[-1]["name"] == "ResponseReceived"
+    assert {h["name"] for h in history} <= set(DOCUMENTED_STATUSES), "a response is not a status of its own"
     assert sim.sent_document("sent-1").responses == [response_id]
     with pytest.raises(ValueError):
         sim.inject_invoice_response(OWN, "sent-1", "bogus")
@@ -751,10 +799,8 @@ def test_config_put_merges_and_roundtrips(sim, api):
     assert config["capabilities"]["invoiceResponse"]["state"] == "on"
     assert config["capabilities"]["invoices"]["state"] == "inherited => on"
     assert config["businessCard"]["names"]["value"] == "Seller"
-    # read-modify-write with exactly what a read shows
-    current = api("GET", path).json()
-    current["capabilities"]["invoices"]["state"] = "off"
-    config = api("PUT", path, json=current).json()
+    # only what changes: the rest stays as it was
+    config = api("PUT", path, json={"capabilities": {"invoices": {"state": "off"}}}).json()
     assert config["capabilities"]["invoices"]["state"] == "off"
     assert config["capabilities"]["invoiceResponse"]["state"] == "on"
     assert sim.peppol_config(OWN)["capabilities"]["invoices"]["state"] == "off"
@@ -762,12 +808,45 @@ def test_config_put_merges_and_roundtrips(sim, api):
     assert sim.config_writes[0]["partyId"] == OWN_LETTER
 
 
-def test_config_put_validation(sim, api):
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["on"],
+        {"capabilities": "on"},
+        {"capabilities": {"invoices": "on"}},  # the model: name -> {state, description}
+        {"capabilities": {"invoices": {"state": "maybe"}}},
+        {"capabilities": {"invoices": {"state": "ON"}}},
+        {"capabilities": {"invoices": {"state": "inherited => on"}}},  # computed: a read echoed back
+        {"capabilities": {"invoices": {"state": "on", "enabled": True}}},
+        {"id": "NL:KVK:12345678", "capabilities": {"invoices": {"state": "on"}}},
+        {"createdOn": "2025-01-01T00:00:00+00:00"},
+        {"changedOn": "2025-01-01T00:00:00+00:00"},
+        {"businessCard": {"names": {"state": "inherited => on", "value": "X"}}},
+        {"businessCard": {"name": "X"}},  # not a business card property of the model
+        {"businessCard": {"names": {"value": 7}}},
+        {"verification": {"notes": ""}},
+        {"invoices": {"state": "on"}},  # the new docs' form without the capabilities wrapper
+    ],
+)
+def test_config_put_refuses_what_the_model_refuses(sim, api, body):
     path = "peppol/config/party/" + enc(OWN)
-    assert_error(api("PUT", path, json=["on"]), 400)
-    assert_error(api("PUT", path, json={"capabilities": {"invoices": {"state": "maybe"}}}), 400)
-    assert_error(api("PUT", path, json={"capabilities": "on"}), 400)
+    error = assert_error(api("PUT", path, json=body), 400, "API400")
+    assert set(error) == {"helpLink", "message", "code", "requestId", "dateTime"}
+    assert not sim.config_writes
+
+
+def test_config_put_refuses_a_read_echoed_back(sim, api):
+    path = "peppol/config/party/" + enc(OWN)
+    error = assert_error(api("PUT", path, json=api("GET", path).json()), 400, "API400")
+    assert "Read-only" in error["message"]
     assert_error(api("PUT", "peppol/config/party/" + enc(STRANGER), json={}), 403, "API403")
+    full = {
+        "capabilities": {"invoices": {"state": "inherited", "description": "ignored"}},
+        "businessCard": {"state": "on", "names": {"state": "on", "value": "Seller"}},
+        "verification": {"notes": "Contract C1", "verifiedOn": "2025-01-01T00:00:00+00:00"},
+        "migration": {"key": "k"},
+    }
+    assert api("PUT", path, json=full).status_code == 200
 
 
 def test_config_refusal(sim, api):
@@ -787,7 +866,7 @@ def test_receiving_off_unlists_participant(sim, api):
     assert_error(api("POST", enc(OWN) + "/salesInvoice/queryRecipientParty", json=[BUYER]), 404)
     api.send(document_id="to-off")
     sim.wait_idle()
-    assert sim.sent_document("to-off").status == "SentError"
+    assert sim.sent_document("to-off").status == "Rejected"
     sim.set_peppol_config(BUYER, capabilities={"invoices": "on"})
     assert api("POST", enc(OWN) + "/salesInvoice/queryRecipientParty", json=[BUYER]).status_code == 200
 
@@ -856,8 +935,8 @@ def test_demo_participants_and_delivery(demo):
     client.send(xml=sample_invoice(OWN, "0106:13572468"), document_id="ok")
     client.send(xml=sample_invoice(OWN, "0106:123"), document_id="bad")
     demo.wait_idle()
-    assert "Sent" in [h.name for h in demo.sent_document("ok").history]
-    assert demo.sent_document("bad").status == "SentError"
+    assert "Delivered" in [h.name for h in demo.sent_document("ok").history]
+    assert demo.sent_document("bad").status == "Failed"
 
 
 def test_demo_loopback_between_own_parties(demo):

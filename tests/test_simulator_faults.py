@@ -210,7 +210,7 @@ def test_many_sends_are_fast(sim, http):
         assert send(sim, http, "bulk-%d" % n).status_code == 200
     assert time.monotonic() - started < 10
     sim.wait_idle(timeout=10)
-    assert all(d.status == "Sent" for d in sim.sent_documents.values())
+    assert all(d.status == "Delivered" for d in sim.sent_documents.values())
 
 
 def test_keep_alive_reuses_one_connection(sim, http):
@@ -315,7 +315,7 @@ def test_control_incoming_and_documents(sim, http):
     sim.wait_idle()
     docs = control(sim, "GET", "/documents").json()
     assert [d["id"] for d in docs] == ["s-1"]
-    assert docs[0]["status"] == "Sent"
+    assert docs[0]["status"] == "Delivered"
     assert docs[0]["receiverId"] == "NL:KVK:87654321"
     assert control(sim, "GET", "/documents/s-1/xml").content == sim.sent_document("s-1").xml
     assert control(sim, "GET", "/documents/nope").status_code == 404
@@ -414,7 +414,7 @@ def test_control_participants_outcomes_accounts(sim, http):
     control(sim, "POST", "/delivery-outcome", json={"receiver": BUYER, "outcome": "error", "message": "no"})
     send(sim, http, "o-1")
     sim.wait_idle()
-    assert sim.sent_document("o-1").status == "SentError"
+    assert sim.sent_document("o-1").status == "Failed"
     assert control(sim, "POST", "/delivery-outcome", json={"receiver": BUYER, "outcome": "bad"}).status_code == 400
     assert control(sim, "POST", "/users", json={"username": "u2", "password": "p2", "parties": [BUYER]}).ok
     assert control(sim, "POST", "/clients", json={"clientId": "c2", "secret": "s2"}).ok
@@ -431,7 +431,7 @@ def test_control_peppol_config(sim, http):
     url = sim.api_url + "/api/v1/peppol/config/party/" + enc(OWN)
     assert http.put(url, json={}, timeout=5).status_code == 403
     assert control(sim, "DELETE", "/config-refusals/" + enc(OWN)).status_code == 200
-    assert http.put(url, json={"capabilities": {"invoices": "on"}}, timeout=5).status_code == 200
+    assert http.put(url, json={"capabilities": {"invoices": {"state": "on"}}}, timeout=5).status_code == 200
     state = control(sim, "GET", "/peppol-config").json()
     assert state["configs"][OWN_LETTER]["capabilities"]["invoices"]["state"] == "on"
     assert len(state["writes"]) == 1
@@ -524,7 +524,7 @@ def test_hooks_are_listed_without_their_secret(sim, http):
     party = enc(OWN)
     answer = http.put(
         sim.api_url + "/api/v1/%s/hook" % party,
-        json={"name": "h", "action": "https://example.test/hook#very-secret", "topics": ["*"]},
+        json={"id": "h1", "name": "h", "action": "https://example.test/hook#very-secret", "topics": ["*"]},
         timeout=5,
     )
     assert answer.status_code == 200, answer.text
@@ -573,7 +573,7 @@ def test_remote_simulator_wrapper(sim, http):
     remote.set_delivery_outcome(BUYER, "error", message="refused")
     send(sim, http, "r-2")
     sim.wait_idle()
-    assert remote.sent_document("r-2")["status"] == "SentError"
+    assert remote.sent_document("r-2")["status"] == "Failed"
     assert remote.inject_invoice_response(OWN, "r-2", "AP")
     assert remote.emit_event(OWN, "InvoiceReceivedError", "x")["topic"] == "InvoiceReceivedError"
     assert [e["topic"] for e in remote.events()][-1] == "InvoiceReceivedError"

@@ -71,7 +71,8 @@ def test_restart_keeps_accounts_tokens_documents_hooks_and_undelivered_webhooks(
         party = requests.utils.quote(OWN, safe="")
         hook = session.put(
             first.api_url + "/api/v1/%s/hook" % party, timeout=5,
-            json={"name": "odoo", "action": "http://127.0.0.1:%d/hook#secret" % receiver.port, "topics": ["*"]},
+            json={"id": "odoo-1", "name": "odoo", "action": "http://127.0.0.1:%d/hook#secret" % receiver.port,
+                  "topics": ["*"]},
         )
         assert hook.status_code == 200, hook.text
         first.pause_webhooks()  # the events wait, as they do while Odoo is slow to answer
@@ -93,7 +94,7 @@ def test_restart_keeps_accounts_tokens_documents_hooks_and_undelivered_webhooks(
             me = requests.get(second.api_url + "/api/v1/me/party", timeout=5,
                               headers={"Authorization": "Bearer " + access})
             assert me.status_code == 200, me.text
-            assert second.sent_document("doc-1").status == "Sent"
+            assert second.sent_document("doc-1").status == "Delivered"
             assert received_id in second.received_documents
             assert [h.secret for h in second.hooks] == ["secret"]
             # the webhooks that were due are delivered after the restart

@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
@@ -125,11 +126,8 @@ class Api:
 
     def put_hook(self, party, action, topics=("*",), **extra):
         path = (enc(party) + "/hook") if party else "hook"
-        answer = self(
-            ("PUT"),
-            path,
-            json=dict({"name": "test", "action": action, "topics": list(topics), "isActive": True}, **extra),
-        )
+        hook = {"id": uuid.uuid4().hex, "name": "test", "action": action, "topics": list(topics), "isActive": True}
+        answer = self(("PUT"), path, json=dict(hook, **extra))
         assert answer.status_code == 200, answer.text
         return answer.json()
 
@@ -146,7 +144,8 @@ def api(sim):
 # ---------------------------------------------------------------------------------------------
 def test_hook_crud(sim, api):
     hook = api.put_hook(OWN, "https://example.test/hook#abc", topics=["*Sent", "InvoiceReceived"])
-    assert set(hook) == {"id", "name", "action", "topics", "isActive", "filter", "publishTopics"}
+    assert set(hook) == {"id", "name", "action", "topics", "isActive", "filter", "publishTopics", "createdOn",
+                         "changedOn"}
     assert hook["action"] == "https://example.test/hook#abc"
     assert hook["topics"] == ["*Sent", "InvoiceReceived"]
     assert api("GET", enc(OWN) + "/hook").json() == [hook]
@@ -155,7 +154,9 @@ def test_hook_crud(sim, api):
     updated = api.put_hook(OWN, "https://example.test/other#def", id=hook["id"], isActive=False, name="renamed")
     assert updated["id"] == hook["id"]
     assert (updated["isActive"], updated["name"]) == (False, "renamed")
+    assert updated["createdOn"] == hook["createdOn"]
     assert len(api("GET", enc(OWN) + "/hook").json()) == 1
+    # add-or-update: an id eConnect does not know yet creates the hook with that id
     chosen = api.put_hook(OWN, "https://example.test/x", id="my-hook-1")
     assert chosen["id"] == "my-hook-1"
     answer = api("DELETE", enc(OWN) + "/hook/" + hook["id"])
@@ -168,27 +169,57 @@ def test_environment_hooks(sim, api):
     hook = api.put_hook(None, "https://example.test/env#x", topics=["Invoice*"])
     assert api("GET", "hook").json() == [hook]
     assert api("GET", enc(OWN) + "/hook").json() == []
-    # a hook id of another scope cannot be touched from here
+    # ids are per scope: a hook id of another scope cannot be touched from here, and the same id there is another hook
     assert api("DELETE", enc(OWN) + "/hook/" + hook["id"]).status_code == 404
-    assert api("PUT", enc(OWN) + "/hook", json={"id": hook["id"], "action": "https://x.test"}).status_code == 404
+    party_hook = api.put_hook(OWN, "https://x.test", id=hook["id"])
+    assert party_hook["action"] == "https://x.test"
+    assert api("GET", "hook").json() == [hook]
     assert api("DELETE", "hook/" + hook["id"]).status_code == 200
     assert api("GET", "hook").json() == []
+    assert [h["id"] for h in api("GET", enc(OWN) + "/hook").json()] == [hook["id"]]
 
 
-def test_hook_validation(sim, api):
-    path = enc(OWN) + "/hook"
-    assert api("PUT", path, json={"topics": ["*"]}).status_code == 400
-    assert api("PUT", path, json={"action": "ftp://example.test", "topics": ["*"]}).status_code == 400
-    assert api("PUT", path, json={"action": "https://example.test", "topics": [1]}).status_code == 400
-    assert api("PUT", path, json={"action": "https://example.test", "isActive": "yes"}).status_code == 400
-    assert api("PUT", path, json=["https://example.test"]).status_code == 400
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "h", "action": "https://example.test", "topics": ["*"]},  # no id: never made up
+        {"id": None, "name": "h", "action": "https://example.test"},
+        {"id": "", "name": "h", "action": "https://example.test"},
+        {"id": "a_b", "name": "h", "action": "https://example.test"},
+        {"id": "a b", "name": "h", "action": "https://example.test"},
+        {"id": "x" * 65, "name": "h", "action": "https://example.test"},
+        {"id": 12, "name": "h", "action": "https://example.test"},
+        {"id": "h1", "action": "https://example.test"},  # name is required
+        {"id": "h1", "name": "", "action": "https://example.test"},
+        {"id": "h1", "name": "h"},  # action is required
+        {"id": "h1", "name": "h", "action": "ftp://example.test"},
+        {"id": "h1", "name": "h", "action": "https://example.test", "topics": [1]},
+        {"id": "h1", "name": "h", "action": "https://example.test", "isActive": "yes"},
+        {"id": "h1", "name": "h", "action": "https://example.test", "init": "x"},
+        {"id": "h1", "name": "h", "action": "https://example.test", "secret": "x"},  # not a Hook property
+        ["https://example.test"],
+    ],
+)
+def test_hook_validation(sim, api, body):
+    answer = api("PUT", enc(OWN) + "/hook", json=body)
+    assert answer.status_code == 400
+    error = answer.json()
+    assert set(error) == {"helpLink", "message", "code", "requestId", "dateTime"}
+    assert error["code"] == "API400"
+    assert api("GET", enc(OWN) + "/hook").json() == []
+
+
+def test_hook_ids_of_the_model_are_taken(sim, api):
+    for hook_id in ("1", "a-b=c", "x" * 64, uuid.uuid4().hex):
+        assert api.put_hook(OWN, "https://example.test", id=hook_id)["id"] == hook_id
     mail = api.put_hook(OWN, "mailfrom://invoices@example.test&to=$token$@econnect.email")
     assert "$token$" not in mail["action"]
 
 
 def test_hook_permissions(sim, api):
     assert api("GET", enc(NO_HOOKS) + "/hook").status_code == 403
-    assert api("PUT", enc(NO_HOOKS) + "/hook", json={"action": "https://x.test"}).status_code == 403
+    hook = {"id": "h", "name": "h", "action": "https://x.test"}
+    assert api("PUT", enc(NO_HOOKS) + "/hook", json=hook).status_code == 403
     # environment hooks: users with canManageHook somewhere, and client tokens
     assert api("GET", "hook").status_code == 200
     vendor = Api(

@@ -9,12 +9,13 @@
    runs the coexistence tests, then uninstalls it; installs it again in a database *without* demo data, runs
    ``econnect_rotate_key`` there for real (secrets written under an old master key, read back with the new
    one alone), and uninstalls it. Any failed test, ERROR/CRITICAL line or WARNING line fails.
-   When Odoo is missing it prints ``SKIPPED: Odoo not installed``.
+   When Odoo is missing it prints ``SKIPPED: Odoo not installed``;
+4. runs one full round in Odoo's prefork mode over HTTP (``tools/prefork_round.py``).
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence`` (skip the install/uninstall checks and the
-account_peppol coexistence run: quicker local runs).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-prefork`` (skip the install/uninstall checks, the
+account_peppol coexistence run and the prefork round: quicker local runs).
 """
 
 import argparse
@@ -290,6 +291,7 @@ def main():
     parser.add_argument("--no-uninstall", action="store_true")
     parser.add_argument("--no-nodemo", action="store_true")
     parser.add_argument("--no-coexistence", action="store_true")
+    parser.add_argument("--no-prefork", action="store_true")
     opts = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)
@@ -309,6 +311,9 @@ def main():
         results["pytest"] = run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]) == 0
     if not opts.pytest_only:
         results["odoo"] = odoo_suite(opts)
+    if not opts.pytest_only and not opts.no_prefork:
+        banner("Prefork round (tools/prefork_round.py)")
+        results["prefork"] = run([sys.executable, os.path.join(ROOT, "tools", "prefork_round.py")]) == 0
 
     banner("Result")
     for name, ok in results.items():

@@ -551,9 +551,14 @@ class EconnectEvent(models.Model):
             self._econnect_commit()
 
     # ------------------------------------------------------------------------------------------
-    # InvoiceReceivedError: tell the administrators
+    # InvoiceReceivedError: a failed upload of ours, else tell the administrators
     # ------------------------------------------------------------------------------------------
     def _econnect_process_received_error(self, stats):
+        Move = self.env["account.move"]
+        move = Move._econnect_find_sent(self.company_id, self.document_id) if self.document_id else Move
+        if contract.received_error_topic(bool(move)):
+            # eConnect refused one of our own uploads (its Validate phase): the invoice failed, as InvoiceSentError
+            return self._econnect_process_delivery(stats, topic=contract.received_error_topic(True), move=move)
         admins = self._econnect_administrators()
         body = Markup("<p>%s</p>") % self.env._(
             "eConnect rejected a document sent to %(company)s (document %(document)s): %(message)s",
@@ -572,18 +577,21 @@ class EconnectEvent(models.Model):
     # ------------------------------------------------------------------------------------------
     # InvoiceSent / InvoiceSentRetry / InvoiceSentError: the sent invoice's state
     # ------------------------------------------------------------------------------------------
-    def _econnect_process_delivery(self, stats):
+    def _econnect_process_delivery(self, stats, topic=None, move=None):
+        """Apply a delivery result (``topic``: the event's own, unless it means another) to the sent invoice."""
+        topic = topic or self.topic
         Move = self.env["account.move"]
-        move = Move._econnect_find_sent(self.company_id, self.document_id) if self.document_id else Move
+        if move is None:
+            move = Move._econnect_find_sent(self.company_id, self.document_id) if self.document_id else Move
         if not move:
             self._econnect_mark_done(self.env._("No invoice in Odoo has this eConnect document id."))
             return None
-        changed = move._econnect_apply_delivery_event(self.topic, self.message)
+        changed = move._econnect_apply_delivery_event(topic, self.message)
         stats["updates"] += 1
         notifier = self.env["econnect.notifier"]
-        if changed and self.topic == contract.TOPIC_INVOICE_SENT:
+        if changed and topic == contract.TOPIC_INVOICE_SENT:
             notifier._econnect_notify("sent_delivered", changed)
-        elif changed and self.topic == contract.TOPIC_INVOICE_SENT_ERROR:
+        elif changed and topic == contract.TOPIC_INVOICE_SENT_ERROR:
             notifier._econnect_notify("sent_failed", changed)
         self._econnect_mark_done(
             self.env._("Status of %s updated.", move.display_name) if changed

@@ -16,16 +16,6 @@ from ..tools.messages import user_message
 _logger = logging.getLogger(__name__)
 
 WEBHOOK_ROUTE = "/econnect/webhook/"
-# What a company's hook listens to: delivery results and customers' answers always, incoming
-# invoices only while receiving is on (eConnect charges per received document).
-SENDING_TOPICS = (
-    contract.TOPIC_INVOICE_SENT,
-    contract.TOPIC_INVOICE_SENT_RETRY,
-    contract.TOPIC_INVOICE_SENT_ERROR,
-    contract.TOPIC_INVOICE_RESPONSE_RECEIVED,
-)
-RECEIVING_TOPICS = (contract.TOPIC_INVOICE_RECEIVED, contract.TOPIC_INVOICE_RECEIVED_ERROR)
-
 
 def propose_party_id(country_code, company_registry, vat):
     """A party id for a company from its registry or VAT number, or False.
@@ -88,7 +78,14 @@ class ResCompany(models.Model):
         copy=False, readonly=True, exportable=False, prefetch=False, groups="econnect_odoo.group_econnect_admin"
     )
     econnect_hook_id = fields.Char(
-        string="eConnect hook id", copy=False, readonly=True, groups="econnect_odoo.group_econnect_admin"
+        string="eConnect hook id", copy=False, readonly=True, groups="econnect_odoo.group_econnect_admin",
+        help="The id of this company's webhook at eConnect, chosen by Odoo once and stored before the first "
+        "registration: every later registration (topics, secret) updates the same hook.",
+    )
+    econnect_hook_database = fields.Char(
+        string="eConnect hook database", copy=False, readonly=True, groups="econnect_odoo.group_econnect_admin",
+        help="The database (its database.uuid) the hook id was made for: a copy of the database makes its own "
+        "hook instead of taking over the original's.",
     )
     econnect_webhook_url = fields.Char(
         string="eConnect webhook URL",
@@ -255,22 +252,47 @@ class ResCompany(models.Model):
         if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:
             raise UserError(self.env._("Only eConnect administrators may do this."))
 
-    def _econnect_hook_topics(self, receive):
-        return list(SENDING_TOPICS + RECEIVING_TOPICS) if receive else list(SENDING_TOPICS)
-
     def _econnect_hook_values(self, receive, secret=None):
+        """The company's hook as eConnect takes it: the id chosen by us (see ``_econnect_ensure_hook_id``)."""
         self.ensure_one()
         company = self.sudo()
         secret = secret or company._econnect_webhook_secret()
-        values = {
+        return {
+            "id": company.econnect_hook_id,
             "name": f"Odoo {self.env.cr.dbname} - {company.name}"[:100],
             "action": f"{company.econnect_webhook_url}#{secret}",
-            "topics": self._econnect_hook_topics(receive),
+            "topics": contract.hook_topics(receive),
             "isActive": True,
         }
-        if company.econnect_hook_id:
-            values["id"] = company.econnect_hook_id
-        return values
+
+    def _econnect_ensure_hook_id(self):
+        """Choose this company's hook id once (``uuid4().hex``) and store it before the first PUT.
+
+        The same id is sent on every PUT (eConnect's PUT is add-or-update by id): activating again, changing
+        topics or the secret, and retrying after a lost answer all update one hook, never make a second one. It
+        is committed before the call where Odoo may commit (never in tests), so that even a failure after
+        eConnect stored the hook leaves Odoo knowing its id. A copy of the database (another ``database.uuid``)
+        chooses its own id: it must not take over the original's hook.
+        """
+        self.ensure_one()
+        company = self.sudo()
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        if (
+            contract.is_valid_hook_id(company.econnect_hook_id)
+            and (company.econnect_hook_database or database) == database
+            and company.econnect_webhook_token
+        ):
+            if not company.econnect_hook_database:
+                company.econnect_hook_database = database
+            return company.econnect_hook_id
+        company.write({
+            "econnect_hook_id": contract.new_hook_id(),
+            "econnect_hook_database": database,
+            "econnect_webhook_token": secrets.token_urlsafe(32),
+        })
+        if self.env["account.move.send"]._can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return company.econnect_hook_id
 
     def _econnect_connection_note(self, body):
         """A note in the chatter of this company's connection, marked as demo in the demo environment."""
@@ -318,12 +340,11 @@ class ResCompany(models.Model):
                 self.env._("eConnect does not allow %(party)s to send documents (canSendDocument).", party=party)
             )
         company = self.sudo()
-        if not company.econnect_webhook_token:
-            company.econnect_webhook_token = secrets.token_urlsafe(32)
+        self._econnect_ensure_hook_id()
         secret = secrets.token_urlsafe(32)
         client = self._econnect_client()
         try:
-            hook = client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
+            client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
         except PSBError as error:
             self._raise_psb_error(error)
         own = company.partner_id
@@ -332,7 +353,6 @@ class ResCompany(models.Model):
             own.write({"peppol_eas": party.scheme, "peppol_endpoint": party.value})
         company.write({
             "econnect_webhook_secret_encrypted": crypto.encrypt(secret),
-            "econnect_hook_id": (hook or {}).get("id") or company.econnect_hook_id,
             "econnect_state": "active",
             "econnect_state_message": False,
         })
@@ -346,7 +366,8 @@ class ResCompany(models.Model):
         self._econnect_check_admin()
         for company in self:
             sudo_company = company.sudo()
-            if sudo_company.econnect_hook_id and sudo_company.econnect_connection_id:
+            if sudo_company.econnect_state != "not_connected" and sudo_company.econnect_hook_id \
+                    and sudo_company.econnect_connection_id:
                 try:
                     company._econnect_client().delete_hook(company._econnect_party(), sudo_company.econnect_hook_id)
                 except NotFoundError:
@@ -355,8 +376,7 @@ class ResCompany(models.Model):
                     company._raise_psb_error(error)
             if sudo_company.econnect_state != "not_connected":
                 company._econnect_connection_note(self.env._("eConnect deactivated for %s.", company.name))
-            sudo_company.write({
-                "econnect_hook_id": False,
+            sudo_company.write({  # the hook id stays: activating again updates the same hook
                 "econnect_webhook_secret_encrypted": False,
                 "econnect_state": "not_connected",
                 "econnect_state_message": False,
@@ -394,13 +414,15 @@ class ResCompany(models.Model):
             return  # nothing registered at eConnect: switching off is local only
         client = self._econnect_client()
         party = self._econnect_party()
-        if enabled and self.econnect_respond:
-            # invoice responses come with receiving (res_company_response.py): a refusal stops here, nothing changed
-            self._econnect_switch_response_capability()
         try:
             client.set_receiving(party, enabled)
         except PSBError as error:
+            if contract.participant_write_refused(error.status, error.code):
+                raise UserError(self._econnect_receiving_refused_message(enabled, error)) from error
             self._raise_psb_error(error)
+        if enabled and self.econnect_respond:
+            # invoice responses come with receiving (res_company_response.py): refused, receiving goes back off
+            self._econnect_switch_response_capability(undo_receiving=True)
         if self.sudo().econnect_hook_id:
             try:
                 client.put_hook(party, self._econnect_hook_values(enabled))
@@ -418,6 +440,25 @@ class ResCompany(models.Model):
             else self.env._("%s no longer receives e-invoices through eConnect.", self.name)
         )
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
+
+    def _econnect_receiving_refused_message(self, enabled, error):
+        """eConnect may not let these credentials write the participant configuration (unconfirmed): then the
+        administrator switches receiving on eConnect's platform, and Odoo's switch stays as it was until then."""
+        said = "; ".join(str(part) for part in (getattr(error, "message", None), error.code) if part) or "-"
+        if enabled:
+            return self.env._(
+                "eConnect does not let these connection keys switch receiving on for %(company)s (eConnect said: "
+                "%(said)s). Switch receiving on for this organisation on eConnect's platform, then turn it on here "
+                "again: Odoo then finds it on at eConnect and only adds the incoming invoices to its webhook. "
+                "Until then receiving stays off here.",
+                company=self.name, said=said,
+            )
+        return self.env._(
+            "eConnect does not let these connection keys switch receiving off for %(company)s (eConnect said: "
+            "%(said)s). Switch receiving off for this organisation on eConnect's platform (eConnect charges per "
+            "received invoice), then turn it off here again. Until then receiving stays on here.",
+            company=self.name, said=said,
+        )
 
     def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (buttons): switch receiving and record the decision."""

@@ -43,15 +43,31 @@ class ResCompany(models.Model):
                 company._econnect_switch_response_capability()
         return super().write(vals)
 
-    def _econnect_switch_response_capability(self):
-        """Switch eConnect's ``invoiceResponse`` capability on for this company (the minimal participant write).
-        Raises a UserError that says what to do when eConnect refuses: Odoo's switch then stays as it was."""
+    def _econnect_switch_response_capability(self, undo_receiving=False):
+        """Switch eConnect's ``invoiceResponse`` capability on for this company (the minimal participant write, made
+        only when it is not on yet). Raises a UserError that says what to do when eConnect refuses: Odoo's switch
+        then stays as it was. With ``undo_receiving`` (receiving was just switched on at eConnect, with responses)
+        receiving is switched back off there first, so that nothing changed anywhere."""
         self.ensure_one()
         self._econnect_check_admin()
         client, party = self._econnect_client(), self._econnect_party()
         try:
             client.set_capability(party, contract.CAPABILITY_INVOICE_RESPONSE, True)
         except PSBError as error:
+            if undo_receiving:
+                try:
+                    client.set_receiving(party, False)
+                except PSBError as undo_error:
+                    _logger.warning(
+                        "eConnect receiving of company %s could not be switched back (%s)", self.id, undo_error.kind
+                    )
+                raise UserError(self.env._(
+                    "eConnect did not switch invoice responses on for %(company)s: %(error)s Receiving stays off. "
+                    "Ask the administrator of your eConnect account to switch on invoice responses (invoiceResponse) "
+                    "for this organisation on eConnect's platform, or turn Invoice responses off here, then turn "
+                    "receiving on again.",
+                    company=self.name, error=user_message(self.env, error),
+                )) from error
             raise UserError(self.env._(
                 "eConnect did not switch invoice responses on for %(company)s: %(error)s Some eConnect credentials "
                 "may not change this. Ask the administrator of your eConnect account to switch on invoice responses "

@@ -6,9 +6,9 @@
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
 * Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
   are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Hook creations are never retried (eConnect does not deduplicate them); sends and
-  invoice responses are, because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409
-  means "already there").
+  total time. Sends and invoice responses are, because eConnect deduplicates on
+  ``X-EConnect-DocumentId`` (a later 409 means "already there"), and so are hook PUTs, which carry the
+  id we chose (add-or-update by id).
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -522,28 +522,39 @@ class PSBClient:
         return answer if isinstance(answer, dict) else {}
 
     def set_capability(self, party_id, capability, enabled):
-        """Switch one capability of the party's Peppol participant configuration (``"invoices"``,
-        ``"invoiceResponse"``, ...) with the minimal write (``contract.capability_body``): nothing read is
-        echoed back. Returns eConnect's answer (the configuration), or ``{}``."""
+        """Switch one capability of the party's Peppol participant configuration (``"invoices"`` = receiving,
+        ``"invoiceResponse"``, ...), sending only what changes (``contract.capability_body``): nothing read is
+        ever echoed back, and the configuration is never DELETEd (that unregisters the party).
+
+        Reads first, to decide: a capability already set to the wanted state is not written again; switching off a
+        party eConnect has no configuration for (404) is a no-op. When eConnect refuses the write
+        (``contract.participant_write_refused``) but the capability already is in the wanted state by inheritance
+        (``"inherited => on"``), that is taken as done; otherwise the refusal is raised. Returns the configuration
+        (as read, or as eConnect answered the write), or ``{}``."""
         if not isinstance(capability, str) or not capability.strip():
             raise ValueError("A capability name is required.")
-        return self.put_peppol_config(party_id, contract.capability_body(capability.strip(), bool(enabled)))
-
-    def set_receiving(self, party_id, enabled):
-        """Switch receiving (the ``invoices`` capability) on or off, keeping everything else.
-
-        Reads the configuration, changes only the receiving switch (see
-        ``contract.receiving_config_body``) and writes it back. Never DELETEs the configuration
-        (that would unregister the party). Switching off a party eConnect does not know (404) is a
-        no-op returning ``{}``.
-        """
+        capability, enabled = capability.strip(), bool(enabled)
+        wanted = contract.CAPABILITY_ON if enabled else contract.CAPABILITY_OFF
         try:
             current = self.get_peppol_config(party_id)
         except NotFoundError:
             if not enabled:
                 return {}
             current = None
-        return self.put_peppol_config(party_id, contract.receiving_config_body(bool(enabled), current))
+        if current is not None and contract.capability_explicit_state(current, capability) == wanted:
+            return current
+        try:
+            return self.put_peppol_config(party_id, contract.capability_body(capability, enabled))
+        except PSBError as error:
+            refused = contract.participant_write_refused(error.status, error.code)
+            if refused and current is not None and contract.capability_enabled(current, capability) is enabled:
+                _logger.info("PSB: %s is %s by inheritance; eConnect refused to pin it", capability, wanted)
+                return current
+            raise
+
+    def set_receiving(self, party_id, enabled):
+        """Switch receiving (the ``invoices`` capability) on or off: :meth:`set_capability`."""
+        return self.set_capability(party_id, contract.CAPABILITY_INVOICES, enabled)
 
     def list_hooks(self, party_id=None):
         """Hooks of a party, or the environment's hooks when ``party_id`` is None."""
@@ -559,20 +570,27 @@ class PSBClient:
         return self._expect_list(answer, "hook list")
 
     def put_hook(self, party_id, hook):
-        """Create or update a hook (``{"id"?, "name", "action", "topics", "isActive", ...}``);
-        ``party_id`` None means an environment hook. Returns the stored hook.
+        """Add or update a hook (``{"id", "name", "action", "topics", "isActive", ...}``); ``party_id`` None means
+        an environment hook. Returns the stored hook.
 
-        Updating a hook (``id`` given) is retried like any call that is safe to repeat; creating one
-        (no ``id``) is not: a repeat after a lost answer would leave a second hook at eConnect."""
+        eConnect's Hook model requires ``id`` (chosen by us: :func:`contract.new_hook_id`, stored before the first
+        PUT), ``name`` and ``action``; a PUT is add-or-update by that id, so it is safe to repeat and retried like
+        any call that is. A hook without a valid id is refused here, before anything is sent."""
         if not isinstance(hook, dict):
             raise ValueError("The hook must be a dict.")
+        if not contract.is_valid_hook_id(hook.get("id")):
+            raise ValueError(
+                f"A hook needs an id of 1 to {contract.HOOK_ID_MAX_LENGTH} letters, digits, '-' or '=' "
+                "(chosen and stored before the first PUT)."
+            )
+        for key in ("name", "action"):
+            if not isinstance(hook.get(key), str) or not hook[key].strip():
+                raise ValueError(f"A hook needs a {key}.")
         if party_id is None:
             path = contract.PATH_ENV_HOOKS
         else:
             path = contract.PATH_PARTY_HOOKS.format(party=_party(party_id).url_encoded)
-        answer = self._call(
-            "PUT", path, json_body=hook, operation="hooks", lenient=True, retry=bool(hook.get("id"))
-        )
+        answer = self._call("PUT", path, json_body=hook, operation="hooks", lenient=True)
         return answer if isinstance(answer, dict) else {}
 
     def delete_hook(self, party_id, hook_id):

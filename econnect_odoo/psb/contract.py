@@ -8,6 +8,9 @@ in the section "UNCONFIRMED CHOICES", so that a single edit here changes them ev
 else in the package hard-codes hosts, paths, header names or these choices.
 """
 
+import re
+import uuid
+
 # ---------------------------------------------------------------------------------------------
 # Hosts
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +141,48 @@ WEBHOOK_TOPICS = (
     TOPIC_INVOICE_SENT_ERROR,
     TOPIC_INVOICE_RESPONSE_RECEIVED,
 )
+#: What a company's hook listens to, always: delivery results, customers' answers, and ``InvoiceReceivedError``,
+#: which the flow page gives for the Validate phase of every submitted document, our own uploads included
+#: (PSB-API.md, "Webhooks"); an InvoiceReceivedError is matched to a sent invoice first
+#: (:func:`received_error_topic`).
+HOOK_TOPICS_ALWAYS = (
+    TOPIC_INVOICE_SENT,
+    TOPIC_INVOICE_SENT_RETRY,
+    TOPIC_INVOICE_SENT_ERROR,
+    TOPIC_INVOICE_RESPONSE_RECEIVED,
+    TOPIC_INVOICE_RECEIVED_ERROR,
+)
+#: ...and only while receiving is on (eConnect charges per received document).
+HOOK_TOPICS_RECEIVING = (TOPIC_INVOICE_RECEIVED,)
 #: Reject events whose ``sentOn`` is further than this from now (past or future).
 WEBHOOK_MAX_AGE_SECONDS = 300
 SIGNATURE_ALGORITHM = "sha256"
+
+# ---------------------------------------------------------------------------------------------
+# Hooks (OAS/PHP model ``Hook``: ``id`` required, 1-64 characters of ``[A-Za-z0-9-=]``; ``name``, ``action``
+# required; a PUT is "add or update" by id)
+# ---------------------------------------------------------------------------------------------
+HOOK_ID_MAX_LENGTH = 64
+HOOK_ID_PATTERN = re.compile(r"[A-Za-z0-9=-]{1,%d}" % HOOK_ID_MAX_LENGTH)
+
+
+def new_hook_id():
+    """A hook id chosen by us, once per company and purpose, stored before the first PUT: then every PUT of
+    that hook (create, topic change, new secret) is the same idempotent call. ``uuid4().hex`` fits the
+    pattern (``token_urlsafe`` does not: its ``_``)."""
+    return uuid.uuid4().hex
+
+
+def is_valid_hook_id(value):
+    """Whether ``value`` is a hook id eConnect's Hook model takes (the pattern matched whole)."""
+    return isinstance(value, str) and HOOK_ID_PATTERN.fullmatch(value) is not None
+
+
+def hook_topics(receiving):
+    """The topics of a company's hook: :data:`HOOK_TOPICS_ALWAYS`, plus :data:`HOOK_TOPICS_RECEIVING` while
+    receiving is on."""
+    return list(HOOK_TOPICS_ALWAYS + (HOOK_TOPICS_RECEIVING if receiving else ()))
+
 
 # ---------------------------------------------------------------------------------------------
 # Party ids
@@ -317,6 +359,30 @@ def capability_body(capability, enabled):
     return {CAPABILITIES_KEY: {capability: {CAPABILITY_STATE_KEY: CAPABILITY_ON if enabled else CAPABILITY_OFF}}}
 
 
+def capability_explicit_state(config, capability):
+    """(unconfirmed) The state one capability is *set* to in a participant configuration, ``"on"`` or ``"off"``;
+    None when it is inherited (``"inherited => on"``), another word, or not mentioned. A switch whose explicit state
+    already is the wanted one needs no write (so it works after the administrator switched it on eConnect's
+    platform, also with credentials that may not write the configuration)."""
+    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(capability) or {})
+    state = state.get(CAPABILITY_STATE_KEY) if isinstance(state, dict) else state
+    text = str(state or "").strip().lower()
+    return text if text in (CAPABILITY_ON, CAPABILITY_OFF) else None
+
+
+#: (unconfirmed) Whether an end customer's credentials may write their party's participant configuration: no
+#: right in ``PartyPermissions`` says. These answers to the write mean "not allowed", so the administrator switches
+#: it on eConnect's platform instead (HTTP status, or eConnect's error code).
+PARTICIPANT_WRITE_REFUSED_STATUSES = frozenset({401, 403, 405})
+PARTICIPANT_WRITE_REFUSED_CODES = frozenset({ERROR_CODE_FORBIDDEN, "API401", "API405"})
+
+
+def participant_write_refused(status, code):
+    """(unconfirmed) Whether an answer to ``PUT /peppol/config/party/{party}`` means these credentials may not
+    change the configuration (see :data:`PARTICIPANT_WRITE_REFUSED_STATUSES`)."""
+    return status in PARTICIPANT_WRITE_REFUSED_STATUSES or code in PARTICIPANT_WRITE_REFUSED_CODES
+
+
 def capability_enabled(config, capability):
     """(unconfirmed) The state of one capability in a participant configuration: True for ``"on"``, False for
     ``"off"``, for an inherited state what it inherits (``"inherited => off"``; a bare ``"inherited"`` counts as
@@ -401,66 +467,58 @@ def invoice_response_from_event(raw):
     }
 
 
-def receiving_config_body(enabled, current=None):
-    """(unconfirmed) Build the PUT body of the Peppol participant configuration that switches
-    the ``invoices`` capability (receiving) on or off.
-
-    The write semantics of ``PUT /api/v1/peppol/config/party/{party}`` are not documented (reads
-    show ``"inherited"``, meaning on). Choice: read-modify-write. We send back the whole current
-    configuration (so a full-replace PUT loses nothing) with only ``capabilities.invoices.state``
-    set explicitly to ``"on"`` / ``"off"``. Other capabilities (``invoiceResponse``, ...) and the
-    business card are left exactly as read. Never DELETE the configuration: that unregisters the
-    party from Peppol altogether.
-    """
-    body = {k: v for k, v in (current or {}).items() if v is not None}
-    capabilities = dict(body.get(CAPABILITIES_KEY) or {})
-    invoices = dict(capabilities.get(CAPABILITY_INVOICES) or {})
-    invoices[CAPABILITY_STATE_KEY] = CAPABILITY_ON if enabled else CAPABILITY_OFF
-    capabilities[CAPABILITY_INVOICES] = invoices
-    body[CAPABILITIES_KEY] = capabilities
-    return body
-
-
-def receiving_enabled(config):
-    """(unconfirmed) Read the receiving switch from a participant configuration.
-
-    Returns True for ``"on"``, False for ``"off"``, and for an inherited state what it inherits:
-    eConnect shows ``"inherited => on"`` (a bare ``"inherited"`` counts as on, the platform's default).
-    None when the configuration does not mention the ``invoices`` capability.
-    """
-    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(CAPABILITY_INVOICES) or {}).get(
-        CAPABILITY_STATE_KEY
-    )
-    if state is None:
-        return None
-    text = str(state).strip().lower()
-    if text.startswith(CAPABILITY_INHERITED):
-        inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
-        return inherited != CAPABILITY_OFF
-    return text == CAPABILITY_ON
-
-
-#: (unconfirmed) Names in the sent-status history (``GET .../salesInvoice/{id}/status``) and the
-#: webhook topic each one means. eConnect documents this endpoint "for debugging only"; the names
-#: below are those its platform shows. Compared case-insensitively.
+#: Names in the sent-status history (``GET .../salesInvoice/{id}/status``, "for debugging only") and what each
+#: one means, as a webhook topic (None: still under way). The canonical names are ``Pending``, ``Validated``,
+#: ``Routed``, ``Delivered``, ``Rejected``, ``Failed``; the phase table also names ``Acknowledged`` (new docs
+#: ``developers/api/basics/document-flow-and-status``). (unconfirmed which appear:) topic-shaped names are taken
+#: too. Compared case-insensitively, spaces, ``-`` and ``_`` ignored.
 SENT_STATUS_TOPICS = {
-    "sent": TOPIC_INVOICE_SENT,
+    "pending": None,
+    "validated": None,
+    "routed": None,
+    "acknowledged": None,
     "delivered": TOPIC_INVOICE_SENT,
-    "sentretry": TOPIC_INVOICE_SENT_RETRY,
-    "retry": TOPIC_INVOICE_SENT_RETRY,
-    "senterror": TOPIC_INVOICE_SENT_ERROR,
-    "error": TOPIC_INVOICE_SENT_ERROR,
+    "rejected": TOPIC_INVOICE_SENT_ERROR,
+    "failed": TOPIC_INVOICE_SENT_ERROR,
+    "invoicesent": TOPIC_INVOICE_SENT,
+    "invoicesentretry": TOPIC_INVOICE_SENT_RETRY,
+    "invoicesenterror": TOPIC_INVOICE_SENT_ERROR,
 }
 
 
-def sent_status_topic(history):
-    """(unconfirmed) The delivery result told by a sent-status history, as a webhook topic, or None
-    while eConnect is still working on it. The newest status that means something wins."""
-    def when(status):
-        return str(status.get("createdOn") or "")
+def _status_key(name):
+    return "".join(ch for ch in str(name or "") if ch not in " -_").lower()
 
-    for status in sorted(history or [], key=when, reverse=True):
-        topic = SENT_STATUS_TOPICS.get(str(status.get("name") or "").replace(" ", "").lower())
+
+def sent_status_topic(history):
+    """The delivery result told by a sent-status history, as ``(topic, description)``, or None while eConnect is
+    still working on it (or says nothing we know). The newest status that means a result wins: ``Delivered``
+    is delivered, ``Failed`` / ``Rejected`` a permanent error (as ``InvoiceSentError``); ``Pending``,
+    ``Validated``, ``Routed``, ``Acknowledged`` and unknown names are skipped. Newest by ``createdOn`` (any ISO
+    8601 form, offsets compared as instants); without a readable ``createdOn``, by the order of the list
+    (oldest first, as eConnect lists it)."""
+    from .webhook import parse_timestamp  # (webhook imports this module)
+
+    def when(indexed):
+        index, status = indexed
+        try:
+            moment = parse_timestamp(status.get("createdOn"))
+        except (TypeError, ValueError):
+            moment = None
+        return (moment is not None, moment.timestamp() if moment else 0.0, index)
+
+    entries = [(i, s) for i, s in enumerate(history or []) if isinstance(s, dict)]
+    for _index, status in sorted(entries, key=when, reverse=True):
+        topic = SENT_STATUS_TOPICS.get(_status_key(status.get("name")))
         if topic:
             return topic, status.get("description") or ""
     return None
+
+
+def received_error_topic(matches_sent_invoice):
+    """What an ``InvoiceReceivedError`` means. eConnect gives ``*ReceivedError`` for the Validate phase of every
+    submitted document, our own REST uploads included (new docs ``developers/api/basics/document-flow-and-status``;
+    unconfirmed whether a validation failure is instead a 400 on the upload): when its ``documentId`` is one of our
+    sent invoices, it is a permanent failure of that upload (as ``InvoiceSentError``); otherwise (None) a document
+    eConnect rejected for us as receiver."""
+    return TOPIC_INVOICE_SENT_ERROR if matches_sent_invoice else None

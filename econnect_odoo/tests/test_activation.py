@@ -41,8 +41,8 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertTrue(hook.is_active)
         self.assertEqual(
             set(hook.topics),
-            {"InvoiceSent", "InvoiceSentRetry", "InvoiceSentError", "InvoiceResponseReceived"},
-            "receiving is off: no receive topics",
+            {"InvoiceSent", "InvoiceSentRetry", "InvoiceSentError", "InvoiceResponseReceived", "InvoiceReceivedError"},
+            "receiving is off: no InvoiceReceived (InvoiceReceivedError always: failures of our own uploads)",
         )
         # the secret signs as eConnect would sign
         body = b'{"topic": "InvoiceSent"}'
@@ -59,6 +59,63 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         hook_calls = self.requests_to("/hook", method="PUT")
         self.assertEqual(len(hook_calls), 1)
         self.assertIn("NL%3AKVK%3A12345678", hook_calls[0].raw_path)
+
+    def test_hook_id_is_ours_stored_and_sent_on_every_put(self):
+        """eConnect's Hook model requires an id and a PUT is add-or-update by it: Odoo chooses the id once
+        (uuid4 hex, in the model's pattern) and sends the same one on activation, receiving changes and
+        re-activation, so there is never a second hook."""
+        self.company.action_econnect_activate()
+        hook_id = self.company.econnect_hook_id
+        self.assertRegex(hook_id, r"^[0-9a-f]{32}$")
+        (put,) = self.requests_to("/hook", method="PUT")
+        self.assertEqual(put.json()["id"], hook_id)
+        self.assertEqual(put.json()["name"][:5], "Odoo ")
+        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.company.econnect_receive = False
+        self.company.action_econnect_deactivate()
+        self.assertEqual(self.company.econnect_hook_id, hook_id, "the id stays for the next activation")
+        self.assertFalse(self._hooks())
+        self.company.action_econnect_activate()
+        puts = self.requests_to("/hook", method="PUT")
+        self.assertEqual(len(puts), 4)
+        self.assertEqual({p.json()["id"] for p in puts}, {hook_id})
+        self.assertEqual([hook.id for hook in self._hooks()], [hook_id])
+
+    def test_activation_retried_after_a_failed_put_updates_the_same_hook(self):
+        """A hook PUT that failed half-way (eConnect stored it, the answer was lost) is repeated with the same
+        id: retried by the client and by the administrator, one hook at eConnect."""
+        self.simulator.faults.fail_next(1, status=503, path_contains="/hook")
+        self.company.action_econnect_activate()
+        puts = self.requests_to("/hook", method="PUT")
+        self.assertEqual(len(puts), 2, "a hook PUT is safe to repeat: the client retried it")
+        self.assertEqual(puts[0].json()["id"], puts[1].json()["id"])
+        self.company.action_econnect_activate()  # the administrator clicks again
+        self.assertEqual([hook.id for hook in self._hooks()], [self.company.econnect_hook_id])
+
+    def test_hook_id_committed_before_the_first_put(self):
+        """Where Odoo commits (never in tests), the chosen id is committed before eConnect is called: even a
+        failure after eConnect stored the hook leaves Odoo knowing its id."""
+        seen = []
+
+        def commit():
+            self.env.flush_all()
+            self.env.cr.execute("SELECT econnect_hook_id FROM res_company WHERE id = %s", [self.company.id])
+            seen.append((self.env.cr.fetchone()[0], len(self.requests_to("/hook", method="PUT"))))
+
+        with patch.object(type(self.env["account.move.send"]), "_can_commit", lambda self: True), \
+                patch.object(self.env.cr, "commit", commit):
+            self.company.action_econnect_activate()
+        self.assertEqual(seen, [(self.company.econnect_hook_id, 0)])
+
+    def test_a_copy_of_the_database_chooses_its_own_hook(self):
+        """A restored copy of the database (another database.uuid) must not take over the original's hook."""
+        self.company.action_econnect_activate()
+        original = self.company.econnect_hook_id
+        self.company.action_econnect_deactivate()
+        self.env["ir.config_parameter"].sudo().set_param("database.uuid", "a-copy-of-the-database")
+        self.company.action_econnect_activate()
+        self.assertNotEqual(self.company.econnect_hook_id, original)
+        self.assertEqual(self.company.sudo().econnect_hook_database, "a-copy-of-the-database")
 
     def test_activate_refuses_party_without_send_permission(self):
         self.company.econnect_party_id = OTHER_PARTY
@@ -131,15 +188,67 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
         self.assertFalse(self.requests_to("/peppol/config/", method="DELETE"), "never unregister the party")
 
+    def _config(self, state):
+        """The party's receiving capability at eConnect as the platform left it (the simulator outlives the test)."""
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": state})
+        self.addCleanup(self.simulator.set_peppol_config, PARTY, capabilities={"invoices": "inherited"})
+
+    def test_receive_writes_only_what_changes(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        writes = len(self.simulator.config_writes)
+        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.company.econnect_receive = False
+        bodies = [w["body"] for w in self.simulator.config_writes[writes:]]
+        self.assertEqual(bodies, [
+            {"capabilities": {"invoices": {"state": "on"}}},
+            {"capabilities": {"invoices": {"state": "off"}}},
+        ], "never the read echoed back (id, createdOn, 'inherited => ...')")
+
     def test_receive_refused_by_econnect_leaves_switch(self):
+        """Credentials that may not write the participant configuration: the administrator is told to switch
+        receiving on eConnect's platform, and Odoo's switch stays as it was."""
+        self._config("off")
         self.company.action_econnect_activate()
         self.company.econnect_receive_journal_id = self.purchase_journal
         self.simulator.refuse_config_changes(PARTY, "API403", "Receiving is not allowed for this party")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
-        with self.assertRaisesRegex(UserError, "Receiving is not allowed"):
+        with self.assertRaisesRegex(UserError, "on eConnect's platform") as caught:
             self.company.econnect_receive = True
+        self.assertIn("Receiving is not allowed for this party", str(caught.exception))
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+
+        # the administrator switches it on at eConnect's platform: Odoo's switch now only reads it
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on"})
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+        self.assertIn("InvoiceReceived", self._hooks()[0].topics)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_receive_refused_but_already_on_by_inheritance(self):
+        """Receiving already on by the environment's default ("inherited => on"): a refused write changes nothing
+        that matters, and Odoo's switch goes on."""
+        self._config("inherited")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+
+    def test_receive_other_errors_are_not_the_platform_hint(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with self.assertRaises(UserError) as caught:
+            self.company.econnect_receive = True
+        self.assertNotIn("platform", str(caught.exception))
+        self.assertIn("rejected the request", str(caught.exception))
+        self.assertFalse(self.company.econnect_receive)
 
     def test_receive_hook_refused_puts_capability_back(self):
         """eConnect accepts the capability but refuses the hook update: the switch stays off, there too."""

@@ -565,6 +565,28 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertEqual(event.state, "done")
         self.assertIn("No invoice", event.result)
 
+    def test_received_error_of_our_upload_fails_the_invoice(self):
+        """eConnect's Validate phase refuses one of our uploads after accepting it: an InvoiceReceivedError with
+        our document id. It arrives also while receiving is off, and fails that invoice (message, activity)."""
+        self.keep_hook()
+        self.company.econnect_receive = False
+        [hook] = [h for h in self.simulator.hooks if h.id == self.company.sudo().econnect_hook_id]
+        self.assertEqual(set(hook.topics) & {"InvoiceReceived", "InvoiceReceivedError"}, {"InvoiceReceivedError"})
+        self.simulator.set_delivery_outcome(BUYER_PARTY, "invalid", message="[BR-CO-15] total amount is wrong")
+        self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)
+        move = self.sent_invoice()
+        self.wait_for_webhooks(1, topic="InvoiceReceivedError")
+        self.pull()
+        event = self.event_of(move.econnect_uuid, topic="InvoiceReceivedError")
+        self.assertEqual((event.state, event.move_id), ("done", move))
+        self.assertEqual(move.econnect_state, "error")
+        self.assertIn("BR-CO-15", move.econnect_message)
+        self.assertTrue(move.activity_ids, "the responsible gets an activity")
+        self.assertFalse(
+            event.message_ids.filtered(lambda m: "rejected a document sent to" in (m.body or "")),
+            "not a document rejected for us",
+        )
+
     def test_received_error_tells_the_administrators(self):
         admin = self.econnect_admin(login="econnect_admin_errors")
         self.env.flush_all()

@@ -394,6 +394,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
 
     def test_capability_refused_leaves_the_switch_and_says_what_to_do(self):
         self.company.with_context(econnect_respond_applied=True).econnect_respond = False
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoiceResponse": "off"})
         self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed for these credentials")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
         with self.assertRaisesRegex(UserError, "eConnect's platform") as caught:
@@ -408,3 +409,17 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.company.econnect_receive = True
         bodies = [w["body"] for w in self.simulator.config_writes[-2:]]
         self.assertIn({"capabilities": {"invoiceResponse": {"state": "on"}}}, bodies)
+
+    def test_receiving_on_with_responses_refused_leaves_receiving_off(self):
+        """eConnect takes receiving (already on there) but refuses invoice responses: Odoo's receiving switch
+        stays off, and the message says what to do."""
+        self.keep_hook()
+        self.company.econnect_receive = False
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on", "invoiceResponse": "off"})
+        self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed for these credentials")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with mute_logger("odoo.addons.econnect_odoo.models.res_company_response"), \
+                self.assertRaisesRegex(UserError, "Receiving stays off"):
+            self.company.econnect_receive = True
+        self.assertFalse(self.company.econnect_receive)
+        self.assertTrue(self.company.econnect_respond)

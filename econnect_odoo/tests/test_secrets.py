@@ -1,7 +1,10 @@
 import logging
 import os
 import stat
+import subprocess
+import sys
 import tempfile
+import time
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
@@ -102,6 +105,33 @@ class TestMasterKey(EconnectSimulatorMixin, TransactionCase):
             crypto.encrypt("again")
             with open(path, encoding="ascii") as handle:
                 self.assertEqual(handle.read(), key, "created once, never replaced")
+
+    def test_workers_starting_at_once_share_one_key_file(self):
+        """Prefork: several workers create the key file at the same moment; all of them end up with the same key."""
+        script = (
+            "import importlib.util, os, sys, time\n"
+            "from odoo.tools import config\n"
+            "spec = importlib.util.spec_from_file_location('crypto', sys.argv[1])\n"
+            "crypto = importlib.util.module_from_spec(spec); spec.loader.exec_module(crypto)\n"
+            "config['data_dir'] = sys.argv[2]\n"
+            "while not os.path.exists(sys.argv[3]): time.sleep(0.001)\n"
+            "print(crypto._read_or_create_key_file())\n"
+        )
+        with tempfile.TemporaryDirectory() as data_dir:
+            go = os.path.join(data_dir, "go")
+            workers = [
+                subprocess.Popen(  # noqa: S603 (our own script, our own arguments)
+                    [sys.executable, "-c", script, crypto.__file__, data_dir, go], stdout=subprocess.PIPE, text=True
+                )
+                for _ in range(6)
+            ]
+            time.sleep(1.5)  # all of them imported and waiting
+            open(go, "w").close()
+            keys = {worker.communicate(timeout=60)[0].strip() for worker in workers}
+            with open(os.path.join(data_dir, crypto.KEY_FILE_NAME), encoding="ascii") as handle:
+                stored = handle.read().strip()
+            self.assertEqual(keys, {stored}, "every worker reads the one key written")
+            self.assertEqual(sorted(os.listdir(data_dir)), [crypto.KEY_FILE_NAME, "go"], "no draft left behind")
 
     def test_rotation_command_reencrypts_every_secret(self):
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()

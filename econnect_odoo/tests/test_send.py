@@ -42,6 +42,31 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual(move.econnect_state, "delivered")
         self.assertIn("Delivered", move.message_ids[0].body)
 
+    def test_polling_understands_every_documented_status_form(self):
+        """The status history's names as documented (Delivered, Failed, Rejected), in any case, or shaped as topics:
+        a delivery failure found only by polling puts the invoice in Error."""
+        self.addCleanup(setattr, self.simulator, "status_form", "documented")
+        self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)
+        for form, outcome, status, expected in (
+            ("lower", "sent", None, "delivered"),
+            ("upper", "error", "Rejected", "error"),
+            ("topic", "error", "Failed", "error"),
+            ("documented", "error", "Rejected", "error"),
+        ):
+            with self.subTest(form=form, status=status):
+                self.simulator.status_form = form
+                self.simulator.set_delivery_outcome(BUYER_PARTY, outcome, message="Refused by the receiver",
+                                                    status=status)
+                move = self.econnect_invoice()
+                move.action_econnect_send()
+                self.wait_for_outcome(move)
+                move.econnect_sent_date = "2000-01-01 00:00:00"
+                self.env["account.move"]._cron_econnect_poll_statuses()
+                self.assertEqual(move.econnect_state, expected)
+                if expected == "error":
+                    self.assertIn("Refused by the receiver", move.econnect_message)
+                    self.assertTrue(move.activity_ids)
+
     def test_delivery_error_by_polling_gets_activity(self):
         self.simulator.set_delivery_outcome(BUYER_PARTY, "error", message="Receiver refused the document")
         self.addCleanup(self.simulator.set_delivery_outcome, BUYER_PARTY, None)

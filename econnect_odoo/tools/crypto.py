@@ -63,21 +63,25 @@ def key_file_path():
 
 
 def _read_or_create_key_file():
+    """The key file's key; created when missing. Several workers may start at once: the file appears complete or
+    not at all (written under a name of its own, then linked to its place, which fails when another was faster)."""
     path = key_file_path()
-    if os.path.exists(path):
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker was faster
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
-    _logger.info("Created the eConnect master key file %s (keep it with your backups, not in them).", path)
-    return key
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        draft = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(Fernet.generate_key().decode() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            with contextlib.suppress(FileExistsError):  # another worker was faster: its key is the one
+                os.link(draft, path)
+                _logger.info("Created the eConnect master key file %s (keep it with your backups, not in them).", path)
+        finally:
+            os.unlink(draft)
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
 
 
 def configured_keys():
