@@ -6,6 +6,7 @@ from . import account_move
 from . import account_move_send
 from . import ir_http
 from . import res_company
+from . import res_company_access
 from . import res_config_settings
 from . import res_users
 from . import account_edi_xml_ubl_bis3

@@ -301,6 +301,7 @@ class AccountMove(models.Model):
 
     def action_econnect_check_again(self):
         """Hold the bill against its e-invoice again (after correcting it); clear the warning when it matches."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered("econnect_import_issue"):
             figures = move._econnect_received_figures()
             issues = move._econnect_compare_with_document(figures)
@@ -315,6 +316,7 @@ class AccountMove(models.Model):
 
     def action_econnect_dismiss_import_issue(self):
         """The user checked the bill and accepts it as it is."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered("econnect_import_issue"):
             move._econnect_log(
                 self.env._("%(user)s checked the bill and dismissed the eConnect warning: %(issue)s",

@@ -92,10 +92,9 @@ class AccountMove(models.Model):
         return None
 
     def _econnect_check_answer_rights(self):
-        """Whoever answers must be an eConnect user allowed to edit the bill in their own companies (checked before
-        anything runs as superuser)."""
-        if not self.env.user.has_group("econnect_odoo.group_econnect_user") and not self.env.su:
-            raise UserError(self.env._("Only eConnect users may answer e-invoices through eConnect."))
+        """Whoever answers must be an eConnect user working in the bill's company, allowed to edit the bill (checked
+        before anything runs as superuser)."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         self.check_access("write")
 
     def action_econnect_accept(self):

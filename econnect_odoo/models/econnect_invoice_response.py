@@ -364,8 +364,8 @@ class EconnectInvoiceResponse(models.Model):
 
     def action_econnect_retry(self):
         """Try answers in error again now, with the same document id (eConnect takes each id once)."""
-        self.env["res.company"]._econnect_check_admin()
-        self.check_access("read")  # answers of the user's own companies only, before anything runs as superuser
+        # an eConnect administrator of the answers' companies, before anything runs as superuser
+        self.env["res.company"]._econnect_check_access(self, "admin")
         answers = self.filtered(lambda r: r.direction == "out" and r.state == "error").sudo()
         answers.write({"state": "queued", "attempts": 0, "next_attempt": fields.Datetime.now()})
         self._econnect_commit()

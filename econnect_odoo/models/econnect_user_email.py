@@ -198,6 +198,7 @@ class EconnectUserEmail(models.Model):
     # ------------------------------------------------------------------------------------------
     def action_send_verification(self):
         """Button: mail a new verification link (the previous one stops working)."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for address in self:
             if address.state != "pending":
                 raise UserError(self.env._("%s is already verified.", address.email))
@@ -266,12 +267,8 @@ class EconnectUserEmail(models.Model):
                     address.id, email_values={"recipient_ids": [fields.Command.link(admin.partner_id.id)]}
                 )
 
-    def _econnect_check_admin(self):
-        if not self.env.su and not self.env.user.has_group("econnect_odoo.group_econnect_admin"):
-            raise AccessError(self.env._("Only eConnect administrators approve or refuse e-mail addresses."))
-
     def action_approve(self):
-        self._econnect_check_admin()
+        self.env["res.company"]._econnect_check_access(self, "admin")
         self.check_access("write")
         for address in self:
             if address.state not in ("to_approve", "refused"):
@@ -280,7 +277,7 @@ class EconnectUserEmail(models.Model):
         return True
 
     def action_refuse(self):
-        self._econnect_check_admin()
+        self.env["res.company"]._econnect_check_access(self, "admin")
         self.check_access("write")
         for address in self:
             if address.state not in ("to_approve", "verified"):

@@ -181,11 +181,8 @@ class ResCompany(models.Model):
     def _econnect_check_connection_reachable(self, connection_id):
         """A company may only use a connection its administrator can see in their own companies: connection keys
         of a company the user does not work in are not theirs to borrow."""
-        if self.env.su:
-            return
-        connection = self.env["econnect.connection"].browse(connection_id)
         try:
-            connection.with_context(allowed_company_ids=self.env.user.company_ids.ids).check_access("read")
+            self.env["res.company"]._econnect_check_access(self.env["econnect.connection"].browse(connection_id), None)
         except AccessError:
             raise AccessError(
                 self.env._("You may only choose an eConnect connection of a company you work in.")
@@ -249,8 +246,8 @@ class ResCompany(models.Model):
         )
 
     def _econnect_check_admin(self):
-        if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:
-            raise UserError(self.env._("Only eConnect administrators may do this."))
+        """Shorthand: an eConnect administrator working in each of these companies (res_company_access.py)."""
+        self.env["res.company"]._econnect_check_access(self, "admin")
 
     def _econnect_hook_values(self, receive, secret=None):
         """The company's hook as eConnect takes it: the id chosen by us (see ``_econnect_ensure_hook_id``)."""
@@ -469,7 +466,7 @@ class ResCompany(models.Model):
         """Decide receiving for ``[(company, enabled, journal or None)]`` at once (the prompt, the buttons), all or
         nothing. eConnect administrators may decide this (and choose the receiving journal) without the right to
         edit companies in general."""
-        self._econnect_check_admin()
+        self._econnect_check_access(self.browse([company.id for company, _enabled, _journal in choices]), "admin")
         journals = self.env["account.journal"].sudo()
         decisions = []
         for company, enabled, journal in choices:

@@ -124,6 +124,9 @@ class ResPartner(models.Model):
 
         Partners without a valid Peppol id are skipped. Raises PSBError for anything but "not found".
         """
+        # every lookup spends the company's credentials: whatever asks for it, the user must be one of its
+        # eConnect users (the superuser of scheduled actions passes)
+        self.env["res.company"]._econnect_check_access(company, "user")
         to_check = self if force else self.filtered(lambda p: not p._econnect_lookup_is_fresh())
         if not to_check:
             return
@@ -151,6 +154,7 @@ class ResPartner(models.Model):
     def action_econnect_lookup(self):
         """Button on the partner form: ask eConnect now."""
         company = self.env.company
+        self.env["res.company"]._econnect_check_access(company, "user")
         if company.econnect_state != "active":
             raise UserError(self.env._("Activate eConnect for %s first.", company.name))
         for partner in self:

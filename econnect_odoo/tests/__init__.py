@@ -22,3 +22,4 @@ from . import test_attack_webhook
 from . import test_attack_mail
 from . import test_responses_received
 from . import test_responses_sent
+from . import test_attack_company

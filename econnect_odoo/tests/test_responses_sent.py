@@ -5,7 +5,7 @@ id, also when eConnect is down mid-send or the worker dies after the call."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
@@ -208,7 +208,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         bill = self.received_bill()
         employee = new_test_user(self.env, login="plain_employee_answers", groups="base.group_user",
                                  company_id=self.company.id, company_ids=[self.company.id])
-        with self.assertRaisesRegex(UserError, "Only eConnect users"):
+        with self.assertRaisesRegex(AccessError, "Only eConnect users"):
             bill.with_user(employee).action_econnect_accept()
         self.assertFalse(self.answers(bill))
 
