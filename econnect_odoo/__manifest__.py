@@ -8,7 +8,7 @@
     "author": "econnect_odoo contributors",
     "license": "LGPL-3",
     "depends": ["account", "account_edi_ubl_cii", "mail"],
-    "external_dependencies": {"python": ["requests", "lxml", "cryptography"]},
+    "external_dependencies": {"python": ["requests", "lxml", "cryptography", "python-stdnum"]},
     "data": [
         "security/econnect_security.xml",
         "security/ir.model.access.csv",

@@ -44,7 +44,7 @@ class EconnectConnection(models.Model):
     active = fields.Boolean(default=True)
     environment = fields.Selection(
         selection=[
-            ("demo", "Demo (built-in simulator, no credentials)"),
+            ("demo", "Demo (the eConnect simulator of the development tools, no credentials)"),
             ("acceptance", "Acceptance (test)"),
             ("production", "Production"),
             ("custom", "Custom URLs"),
