@@ -1,6 +1,7 @@
 import contextlib
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -10,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from ..psb import contract
 from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
+from ..psb.webhook import is_loopback_host, webhook_address_problem
 from ..tools import crypto, demo
 from ..tools.messages import user_message
 
@@ -93,6 +95,18 @@ class ResCompany(models.Model):
         groups="econnect_odoo.group_econnect_admin",
         help="Where eConnect posts its events (delivery results, incoming invoices) for this company.",
     )
+    econnect_webhook_address = fields.Char(
+        string="eConnect calls",
+        compute="_compute_econnect_webhook_address",
+        groups="econnect_odoo.group_econnect_admin",
+        help="The address eConnect posts this company's events to: Odoo's web.base.url followed by /econnect/webhook/ "
+        "and a secret token chosen at activation. It must be https on a host reachable from the internet.",
+    )
+    econnect_webhook_problem = fields.Char(
+        string="eConnect cannot call Odoo",
+        compute="_compute_econnect_webhook_address",
+        groups="econnect_odoo.group_econnect_admin",
+    )
     econnect_receive = fields.Boolean(
         string="Receive e-invoices through eConnect",
         copy=False,
@@ -132,6 +146,45 @@ class ResCompany(models.Model):
         for company in self:
             token = company.sudo().econnect_webhook_token
             company.econnect_webhook_url = token and f"{company.get_base_url()}{WEBHOOK_ROUTE}{token}"
+
+    @api.depends("econnect_webhook_token", "econnect_connection_id.environment", "econnect_connection_id.api_url")
+    def _compute_econnect_webhook_address(self):
+        for company in self:
+            base = company.get_base_url()
+            company.econnect_webhook_address = f"{base}{WEBHOOK_ROUTE}…" if base else False
+            company.econnect_webhook_problem = company._econnect_webhook_address_problem()
+
+    def _econnect_webhook_address_problem(self):
+        """Why eConnect could not post events to this Odoo (a sentence saying how to fix it), or False.
+
+        Hooks take https addresses that eConnect reaches from the internet. The demo environment is not checked
+        (its simulator runs next to Odoo), nor is a loopback address while the eConnect of the connection is itself
+        on this machine (a simulator in tests)."""
+        self.ensure_one()
+        connection = self.sudo().econnect_connection_id
+        if not connection or connection.environment == "demo":
+            return False
+        base = self.get_base_url()
+        loopback_allowed = connection.environment == "custom" and is_loopback_host(
+            urlsplit(connection.api_url or "").hostname
+        )
+        reason = webhook_address_problem(base, loopback_allowed=loopback_allowed)
+        if not reason:
+            return False
+        how = self.env._(
+            "Set the system parameter web.base.url (Settings > Technical > System Parameters, in developer mode) to "
+            "the public https address of this Odoo, e.g. https://odoo.example.com, and web.base.url.freeze to True "
+            "so that a login through another address does not change it; then activate again."
+        )
+        if reason == "not_https":
+            text = self.env._("eConnect would post its events to %(url)s, which is not https.", url=base)
+        elif reason == "not_public":
+            text = self.env._(
+                "eConnect would post its events to %(url)s, which cannot be reached from the internet.", url=base
+            )
+        else:
+            text = self.env._("Odoo's address (web.base.url) %(url)s is not a web address.", url=base or "-")
+        return f"{text} {how}"
 
     @api.constrains("econnect_party_id")
     def _check_econnect_party_id(self):
@@ -320,6 +373,9 @@ class ResCompany(models.Model):
         if not connection:
             raise UserError(self.env._("Choose the eConnect connection of %s first.", self.name))
         connection._check_configured()
+        problem = self._econnect_webhook_address_problem()
+        if problem:
+            raise UserError(problem)
         party = self._econnect_party()
         if connection.environment == "demo":
             demo.ensure_demo_party(str(party), self.name)

@@ -14,6 +14,12 @@ class ResConfigSettings(models.TransientModel):
     econnect_webhook_url = fields.Char(
         related="company_id.econnect_webhook_url", groups="econnect_odoo.group_econnect_admin"
     )
+    econnect_webhook_address = fields.Char(
+        related="company_id.econnect_webhook_address", groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_webhook_problem = fields.Char(
+        related="company_id.econnect_webhook_problem", groups="econnect_odoo.group_econnect_admin"
+    )
     econnect_receive = fields.Boolean(related="company_id.econnect_receive", readonly=False)
     econnect_receive_journal_id = fields.Many2one(related="company_id.econnect_receive_journal_id", readonly=False)
     econnect_delete_after_download = fields.Boolean(

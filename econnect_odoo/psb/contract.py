@@ -490,6 +490,11 @@ def _status_key(name):
     return "".join(ch for ch in str(name or "") if ch not in " -_").lower()
 
 
+def is_known_sent_status(name):
+    """Whether a sent-status name is one we know (documented, or topic-shaped), whatever it means."""
+    return _status_key(name) in SENT_STATUS_TOPICS
+
+
 def sent_status_topic(history):
     """The delivery result told by a sent-status history, as ``(topic, description)``, or None while eConnect is
     still working on it (or says nothing we know). The newest status that means a result wins: ``Delivered``
@@ -522,3 +527,36 @@ def received_error_topic(matches_sent_invoice):
     sent invoices, it is a permanent failure of that upload (as ``InvoiceSentError``); otherwise (None) a document
     eConnect rejected for us as receiver."""
     return TOPIC_INVOICE_SENT_ERROR if matches_sent_invoice else None
+
+
+# =============================================================================================
+# The unconfirmed points, by name: what tools/econnect_smoke.py reports eConnect's answer to, and what the README's
+# Limits section lists. Each names the choice above that it stands for.
+# =============================================================================================
+UNCONFIRMED = {
+    "party_id_form": "which form of a party id eConnect wants in paths, queries and bodies (PATH_PARTY_ID_FORM: "
+    "the letter form, NL:KVK:12345678, url-encoded)",
+    "domain_id_header": "whether calls need the .NET client's X-EConnect-DomainId header (SEND_DOMAIN_ID_HEADER: "
+    "not sent)",
+    "hook_id": "whether eConnect keeps the hook id we choose, and what it does with a hook without one (new_hook_id: "
+    "we always send ours)",
+    "hook_http_action": "whether eConnect refuses an http:// hook action (only https is registered)",
+    "sent_status_names": "which names the sent-status history shows (SENT_STATUS_TOPICS: the documented ones in any "
+    "case, and topic-shaped names)",
+    "received_error_on_upload": "whether a validation failure of our upload comes as InvoiceReceivedError or as a 400 "
+    "on the upload (received_error_topic: both are handled)",
+    "participant_write": "whether an end customer's credentials may write their party's Peppol configuration "
+    "(participant_write_refused: if not, the administrator switches receiving on eConnect's platform)",
+    "participant_write_semantics": "whether a configuration write merges or replaces, and which states besides "
+    "on/off/inherited it takes (capability_body: only what changes is sent)",
+    "download_format_param": "the name of the download format parameter (DOWNLOAD_FORMAT_PARAM: targetFormat, or "
+    "targetDocumentTypeId; none is sent: the original format)",
+    "invoice_response_wire_form": "how an invoice response goes on the wire (INVOICE_RESPONSE_WIRE_FORM: codes in the "
+    "object form, not the flat form of the new docs)",
+    "invoice_response_event_shape": "which shape of InvoiceResponseReceived production sends "
+    "(invoice_response_event_ids: both are read)",
+    "invoice_response_delivery_option": "how to ask whether a seller takes invoice responses "
+    "(DOCUMENT_FAMILY_INVOICE_RESPONSE, CHECK_RESPONSE_DELIVERY_OPTION)",
+    "invoice_response_retry": "whether eConnect answers 409 to a repeated response document id (a response is "
+    "retried under its own X-EConnect-DocumentId)",
+}

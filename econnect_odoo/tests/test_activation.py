@@ -117,6 +117,52 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertNotEqual(self.company.econnect_hook_id, original)
         self.assertEqual(self.company.sudo().econnect_hook_database, "a-copy-of-the-database")
 
+    def _base_url(self, url):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", url)
+        self.env.invalidate_all()  # the address shown is computed when read (a new request in the web client)
+
+    def test_webhook_address_must_be_public_https(self):
+        """eConnect posts to https addresses it reaches from the internet: activation refuses anything else before
+        eConnect is called, and says how to set web.base.url. The form shows the address eConnect will call."""
+        production = self.env["econnect.connection"].create({
+            "name": "Production", "environment": "production", "client_id": "c", "client_secret": "s",
+            "username": "u", "password": "p",
+        })
+        self.company.econnect_connection_id = production
+        for url, reason in (
+            ("http://localhost:8069", "cannot be reached from the internet"),  # eConnect is not on this machine
+            ("http://odoo.example.com", "not https"),
+            ("https://10.1.2.3", "cannot be reached from the internet"),
+            ("https://odoo", "cannot be reached from the internet"),
+            ("https://odoo.company.local", "cannot be reached from the internet"),
+        ):
+            with self.subTest(url=url):
+                self._base_url(url)
+                self.assertIn(reason, self.company.econnect_webhook_problem)
+                self.assertEqual(self.company.econnect_webhook_address, f"{url}/econnect/webhook/…")
+                with self.assertRaisesRegex(UserError, reason) as caught:
+                    self.company.action_econnect_activate()
+                self.assertIn("web.base.url", str(caught.exception))
+                self.assertEqual(self.company.econnect_state, "not_connected")
+        self.assertFalse(self.simulator.requests, "nothing was asked of eConnect")
+        self._base_url("https://odoo.example.com")
+        self.assertFalse(self.company.econnect_webhook_problem)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.econnect_webhook_address, "https://odoo.example.com/econnect/webhook/…")
+
+    def test_webhook_address_public_https_is_registered(self):
+        self._base_url("https://odoo.example.com")
+        self.company.action_econnect_activate()
+        (put,) = self.requests_to("/hook", method="PUT")
+        self.assertTrue(put.json()["action"].startswith("https://odoo.example.com/econnect/webhook/"))
+
+    def test_webhook_address_on_loopback_only_for_an_econnect_on_loopback(self):
+        """Tests: the simulator (the connection's eConnect) runs on this machine, so it can call a loopback Odoo."""
+        self._base_url("http://127.0.0.1:8069")
+        self.assertFalse(self.company.econnect_webhook_problem)
+        self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "active")
+
     def test_activate_refuses_party_without_send_permission(self):
         self.company.econnect_party_id = OTHER_PARTY
         with self.assertRaisesRegex(UserError, "canSendDocument"):
