@@ -20,3 +20,6 @@ from . import account_move_receive
 from . import account_journal
 from . import ir_attachment
 from . import econnect_event
+from . import econnect_invoice_response
+from . import account_move_response
+from . import res_company_response

@@ -638,9 +638,13 @@ class EconnectEvent(models.Model):
             raise EconnectPermanentError(
                 self.env._("The invoice response has an unknown status %s.", response.status)
             )
-        if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
-            self.env["econnect.notifier"]._econnect_notify("response", move)
-            stats["updates"] += 1
+        if not move._econnect_apply_invoice_response(
+            response, self.event_created_on or self.received_at, response_id=response_id
+        ):
+            self._econnect_mark_done(self.env._("This answer is on %s already.", move.display_name), move)
+            return None
+        self.env["econnect.notifier"]._econnect_notify("response", move)
+        stats["updates"] += 1
         self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
         return None
 

@@ -473,6 +473,9 @@ class ResCompany(models.Model):
             if contract.participant_write_refused(error.status, error.code):
                 raise UserError(self._econnect_receiving_refused_message(enabled, error)) from error
             self._raise_psb_error(error)
+        if enabled and self.econnect_respond:
+            # invoice responses come with receiving (res_company_response.py): refused, receiving goes back off
+            self._econnect_switch_response_capability(undo_receiving=True)
         if self.sudo().econnect_hook_id:
             try:
                 client.put_hook(party, self._econnect_hook_values(enabled))

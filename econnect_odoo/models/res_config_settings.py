@@ -25,6 +25,10 @@ class ResConfigSettings(models.TransientModel):
     econnect_delete_after_download = fields.Boolean(
         related="company_id.econnect_delete_after_download", readonly=False
     )
+    econnect_respond = fields.Boolean(related="company_id.econnect_respond", readonly=False)
+    econnect_respond_ab = fields.Boolean(related="company_id.econnect_respond_ab", readonly=False)
+    econnect_respond_ap = fields.Boolean(related="company_id.econnect_respond_ap", readonly=False)
+    econnect_respond_pd = fields.Boolean(related="company_id.econnect_respond_pd", readonly=False)
 
     @api.onchange("econnect_receive")
     def _onchange_econnect_receive(self):

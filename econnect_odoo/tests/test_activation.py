@@ -331,7 +331,8 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.company.econnect_receive = True
         self.company.action_econnect_deactivate()
         notes = demo.message_ids.mapped("body")
-        self.assertEqual(len([n for n in notes if "[Demo]" in n]), 3, notes)
+        self.assertEqual(len([n for n in notes if "[Demo]" in n]), 4, notes)
+        self.assertTrue(any("Invoice responses switched on" in n for n in notes), notes)
         self.assertTrue(any("activated" in n and PARTY in n for n in notes), notes)
         self.assertTrue(any("now receives e-invoices" in n for n in notes), notes)
         self.assertTrue(any("deactivated" in n for n in notes), notes)
