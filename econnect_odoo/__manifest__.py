@@ -8,7 +8,7 @@
     "author": "econnect_odoo contributors",
     "license": "LGPL-3",
     "depends": ["account", "account_edi_ubl_cii", "mail"],
-    "external_dependencies": {"python": ["requests", "lxml", "cryptography"]},
+    "external_dependencies": {"python": ["requests", "lxml", "cryptography", "python-stdnum"]},
     "data": [
         "security/econnect_security.xml",
         "security/ir.model.access.csv",
@@ -33,6 +33,9 @@
         "views/econnect_event_views.xml",
         "views/account_move_receive_views.xml",
         "views/account_journal_views.xml",
+        "data/econnect_response_cron.xml",
+        "views/econnect_invoice_response_views.xml",
+        "wizard/econnect_response_wizard_views.xml",
     ],
     "demo": ["demo/econnect_demo.xml"],
     "assets": {

@@ -71,12 +71,14 @@ Interpretations of the contract (PSB-API.md) made here:
   ``Ping`` event (no topic filter) to the active hooks of that scope only (party or environment) and answers
   ``{"id": party}``. ``$token$`` in an action is replaced by a random token. Deletes answer 200 with an empty
   body.
-* Peppol configuration: never-configured parties read as ``"inherited => on"`` (invoices) /
-  ``"inherited => off"`` (invoiceResponse, orders), as eConnect shows it. ``PUT`` merges the given
-  capabilities/business-card properties (states ``on``/``off``/``inherited``; what a read showed is
-  accepted back) and answers the full configuration. The ``invoices`` state also (un)lists the party
-  as a receiver in the participant registry. ``DELETE`` unregisters (recorded in
-  ``sim.config_deletions``; a later ``GET`` is 404 until a ``PUT``).
+* Peppol configuration: never-configured parties read as ``"inherited => on"`` (invoices) / ``"inherited =>
+  off"`` (invoiceResponse, orders), as eConnect shows it. ``PUT`` follows the published write model
+  (``capabilities`` name -> ``{state, description}``, ``businessCard``, ``verification``, ``migration``): a
+  write with read-only fields (``id``, ``createdOn``, ``changedOn``), a computed state (``"inherited =>
+  on"``), a state other than ``on``/``off``/``inherited`` or an unknown field is a 400 ``API400`` (a read
+  echoed back is refused). It merges what it is given and answers the full configuration. The ``invoices``
+  state also (un)lists the party as a receiver in the participant registry. ``DELETE`` unregisters (recorded
+  in ``sim.config_deletions``; a later ``GET`` is 404 until a ``PUT``).
 * Download ignores ``targetFormat`` / ``targetDocumentTypeId`` and returns the original XML.
 
 Demo mode (``demo=True``): any client id/secret and any username/password get a token; any party

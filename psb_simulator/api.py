@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from psb import contract
 
 from . import ids, ubl
-from .state import Hook, InvoiceResponse, PeppolConfig, capability_state
+from .state import Hook, InvoiceResponse, PeppolConfig
 from .wire import ApiError, Reply, empty_reply, json_reply, now_iso, parse_multipart
 
 DOCUMENT_ID_HEADER = "X-EConnect-DocumentId"
@@ -357,20 +357,81 @@ def config_get(ctx, party):
         return json_reply(st.render_config(key))
 
 
-def _clean_entry(name, value, what, plain_key="state"):
-    """A capability (``"on"`` or ``{"state": "on"}``) or a business card property (``"text"`` or
-    ``{"state": "on", "value": "text"}``) as stored."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        value = {plain_key: value}
+# The published PUT model (OAS/PHP ``lib/Model/PeppolPartyConfig.php`` and the models it names). ``id``,
+# ``createdOn`` and ``changedOn`` are eConnect's own (a read shows them; the PUT schema has no ``id``), and so are the
+# computed ``"inherited => on"`` states: a write carrying any of them is refused, as a read echoed back.
+CONFIG_READ_ONLY = ("id", "createdOn", "changedOn")
+CONFIG_FIELDS = frozenset({"capabilities", "businessCard", "verification", "migration"})
+CAPABILITY_FIELDS = frozenset({"state", "description"})
+BUSINESS_CARD_PROPERTIES = ("names", "address", "emailAddress")
+BUSINESS_CARD_PROPERTY_FIELDS = frozenset({"state", "value", "description"})
+WRITABLE_STATES = ("on", "off", "inherited")
+
+
+def _object(value, what):
     if not isinstance(value, dict):
-        raise ApiError(400, "%s %r must be an object." % (what, name))
-    stored = {k: v for k, v in value.items() if k != "description"}
-    if "state" in stored:
-        state = capability_state(stored["state"])
-        if state is None:
-            raise ApiError(400, "%s %r: state must be on, off or inherited (got %r)." % (what, name, stored["state"]))
-        stored["state"] = state
-    return stored
+        raise ApiError(400, "%s must be an object." % what)
+    return value
+
+
+def _only(value, allowed, what):
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ApiError(400, "%s has unknown field(s): %s." % (what, ", ".join(unknown)))
+
+
+def _written_state(value, what):
+    """A state as a write may set it: ``on``, ``off`` or ``inherited``; never a computed ``"inherited => on"``."""
+    if not isinstance(value, str) or value not in WRITABLE_STATES:
+        hint = " (a computed state, as a read shows it: send on, off or inherited)" if isinstance(
+            value, str) and "=>" in value else ""
+        raise ApiError(400, "%s must be one of %s, got %r%s." % (what, ", ".join(WRITABLE_STATES), value, hint))
+    return value
+
+
+def _config_write(body):
+    """``(capabilities, business card)`` to merge from a PUT body, after checking it against the published model."""
+    body = _object(body, "The body (a PeppolPartyConfig)")
+    read_only = [name for name in CONFIG_READ_ONLY if name in body]
+    if read_only:
+        raise ApiError(
+            400, "Read-only field(s) in the write: %s. Send only what changes, not a read." % ", ".join(read_only)
+        )
+    _only(body, CONFIG_FIELDS, "The configuration")
+    capabilities = {}
+    for name, value in _object(body.get("capabilities") or {}, "capabilities").items():
+        what = "Capability %r" % name
+        _only(_object(value, what), CAPABILITY_FIELDS, what)
+        if "state" in value:
+            capabilities[name] = {"state": _written_state(value["state"], what + " state")}
+    card = {}
+    for name, value in _object(body.get("businessCard") or {}, "businessCard").items():
+        if name == "state":
+            card[name] = _written_state(value, "businessCard state")
+            continue
+        what = "Business card property %r" % name
+        if name not in BUSINESS_CARD_PROPERTIES:
+            raise ApiError(400, "%s is unknown (use %s)." % (what, ", ".join(BUSINESS_CARD_PROPERTIES)))
+        _only(_object(value, what), BUSINESS_CARD_PROPERTY_FIELDS, what)
+        stored = {}
+        if "state" in value:
+            stored["state"] = _written_state(value["state"], what + " state")
+        if "value" in value:
+            if not isinstance(value["value"], str):
+                raise ApiError(400, "%s value must be text." % what)
+            stored["value"] = value["value"]
+        card[name] = stored
+    verification = body.get("verification")
+    if verification is not None:
+        _only(_object(verification, "verification"), {"notes", "verifiedOn"}, "verification")
+        if not isinstance(verification.get("notes"), str) or not verification["notes"] or not verification.get(
+            "verifiedOn"
+        ):
+            raise ApiError(400, "verification needs notes and verifiedOn.")
+    migration = body.get("migration")
+    if migration is not None:
+        _only(_object(migration, "migration"), {"key"}, "migration")
+    return capabilities, card
 
 
 def config_put(ctx, party):
@@ -382,22 +443,7 @@ def config_put(ctx, party):
         status, code, message = refusal
         raise ApiError(status, message, code)
     body = ctx.json_body()
-    if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a JSON object {capabilities, businessCard}.")
-    capabilities = body.get("capabilities") or {}
-    card = body.get("businessCard") or {}
-    if not isinstance(capabilities, dict) or not isinstance(card, dict):
-        raise ApiError(400, "capabilities and businessCard must be objects.")
-    new_caps = {name: _clean_entry(name, value, "Capability") for name, value in capabilities.items()}
-    new_card = {}
-    for name, value in card.items():
-        if name == "state":
-            state = capability_state(value)
-            if state is None:
-                raise ApiError(400, "businessCard state must be on, off or inherited (got %r)." % (value,))
-            new_card[name] = state
-        else:
-            new_card[name] = _clean_entry(name, value, "Business card property", plain_key="value")
+    new_caps, new_card = _config_write(body)
     with st.lock:
         config = st.peppol_configs.get(key)
         if config is None:

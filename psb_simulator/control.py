@@ -17,7 +17,8 @@ delayed, never affected by faults. Routes::
     GET    /_sim/latency | PUT {"seconds"}   shortcut for settings.latency
     POST   /_sim/incoming?party=&documentId=&sender=    body: the XML            -> {"id"}
            (or a JSON body {"party", "xml", "documentId", "sender"})
-    POST   /_sim/incoming/sample  {"party", "sender"?, "number"?, "amount"?, "creditNote"?} -> {"id"}
+    POST   /_sim/incoming/sample  {"party", "sender"?, "senderName"?, "receiverName"?, "number"?, "amount"?,
+                                   "vatPercent"?, "creditNote"?, "documentId"?} -> {"id"}
     POST   /_sim/invoice-response {"party", "documentId", "status", "reasons"?, "actions"?, "note"?,
                                    "responseDocumentId"?, "sender"?, "shape"? ("new"|"old"),
                                    "details"? (true|false)}                      -> {"id"}
@@ -204,6 +205,7 @@ def handle(sim, method, segments, query, headers, body):
                 sender_name=data.get("senderName") or st.name_of(ids.key(sender) or sender),
                 receiver_name=data.get("receiverName") or st.name_of(ids.key(data["party"]) or data["party"]),
                 amount=data.get("amount") or "100.00",
+                vat_percent=data.get("vatPercent") or "21",
                 credit_note=bool(data.get("creditNote")),
             )
             doc_id = _value_error(sim.inject_incoming, data["party"], xml, data.get("documentId"), sender)

@@ -99,6 +99,7 @@ def snapshot(sim):
             "demoSeen": list(st.demo_seen),
             "demoParties": list(sim.demo_parties),
             "inheritedFormat": st.inherited_format,
+            "demoAnswerTurn": getattr(sim, "_demo_answer_turn", 0),
         }
     with auth._lock:  # pylint: disable=protected-access
         data["clients"] = [_plain(a) for a in auth.clients.values()]
@@ -139,6 +140,7 @@ def restore(sim, data):
         st.config_writes.extend(data["configWrites"])
         st.demo_seen.update(dict.fromkeys(data["demoSeen"]))
         st.inherited_format = data["inheritedFormat"]
+        sim._demo_answer_turn = data.get("demoAnswerTurn", 0)  # pylint: disable=protected-access
         for key in data["demoParties"]:
             if key not in sim.demo_parties:
                 sim.demo_parties.append(key)

@@ -25,11 +25,21 @@ class LoggedRequest:
     dropped: bool = False
     error_code: str | None = None
     extra: dict = field(default_factory=dict)
+    #: the answer as it went out (token answers: the access token redacted)
+    response_headers: dict = field(default_factory=dict)
+    response_body: bytes = b""
 
     def json(self):
         """Decode the body as JSON (``None`` when it is not JSON)."""
         try:
             return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+    def response_json(self):
+        """Decode the answer as JSON (``None`` when it is not JSON)."""
+        try:
+            return json.loads(self.response_body or b"null")
         except ValueError:
             return None
 
@@ -65,6 +75,18 @@ def redact_headers(headers):
             value = REDACTED
         out[name] = value
     return out
+
+
+def redact_token_answer(body):
+    """Mask the access token in a token answer (the rest stays as sent)."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return body
+    if isinstance(data, dict) and "access_token" in data:
+        data["access_token"] = REDACTED
+        return json.dumps(data).encode()
+    return body
 
 
 def redact_form(body):

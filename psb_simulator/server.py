@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import api, control
 from .auth import AuthError
 from .faults import DROP, LOSE_ANSWER, RATE_LIMIT
-from .reqlog import LoggedRequest, redact_form, redact_headers
+from .reqlog import LoggedRequest, redact_form, redact_headers, redact_token_answer
 from .wire import ApiError, error_reply
 
 _logger = logging.getLogger(__name__)
@@ -235,6 +235,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             reply = error_reply(500, "Simulator error: %s: %s" % (type(exc).__name__, exc), "API500")
         entry.status = reply.status
         entry.error_code = reply.error_code
+        entry.response_headers = dict(reply.headers)
+        if reply.content_type:
+            entry.response_headers["Content-Type"] = reply.content_type
+        entry.response_body = redact_token_answer(reply.body) if raw_path == TOKEN_PATH else reply.body
         entry.duration = time.time() - started
         sim.log.append(entry)
         sim.changed()

@@ -34,7 +34,6 @@ BUSINESS_CARD_PROPERTIES = {
     "address": "Geographic information.",
     "emailAddress": "Technical contact",
 }
-CAPABILITY_STATES = ("on", "off", "inherited")
 
 
 def permissions(flags=None):
@@ -261,20 +260,6 @@ class PeppolConfig:
     business_card: dict = field(default_factory=dict)  # prop -> {"state", "value"}; "state" -> str
     created_on: str | None = None
     changed_on: str | None = None
-
-
-def capability_state(value):
-    """Stored state of a written capability/property state; ``None`` when invalid.
-
-    Accepts ``on``, ``off``, ``inherited`` and what a read shows (``inherited => on``), so that a
-    client doing read-modify-write can send back what it read.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    if text.startswith("inherited"):
-        return "inherited"
-    return text if text in CAPABILITY_STATES else None
 
 
 class State:

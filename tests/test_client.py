@@ -10,7 +10,14 @@ from psb_support import BUYER, OWN, PERMISSIONS, FakeTime, invoice_xml
 
 from psb import contract
 from psb.client import PSBClient, validate_base_url
-from psb.errors import AlreadySentError, AuthenticationError, ConfigurationError, NotFoundError, TemporaryError
+from psb.errors import (
+    AlreadySentError,
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    TemporaryError,
+)
 from psb.party import PartyId
 from psb_simulator import PSBSimulator
 
@@ -464,7 +471,7 @@ def test_invoice_response_from_old_event_details():
 def test_peppol_config_roundtrip(sim, client):
     config = {
         "capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "off"}},
-        "businessCard": {"name": "Seller BV", "countryCode": "NL"},
+        "businessCard": {"names": {"state": "on", "value": "Seller BV"}},
     }
     client.put_peppol_config(OWN, config)
     request = api_requests(sim)[-1]
@@ -472,42 +479,52 @@ def test_peppol_config_roundtrip(sim, client):
     assert request.raw_path == f"/api/v1/peppol/config/party/{OWN_ENCODED}"
     assert request.json() == config
     read = client.get_peppol_config(OWN)
-    assert contract.receiving_enabled(read) is True
+    assert contract.capability_enabled(read, contract.CAPABILITY_INVOICES) is True
 
 
-def test_set_receiving_reads_then_writes_and_never_deletes(sim, client):
-    client.put_peppol_config(
-        OWN, {"capabilities": {"invoices": {"state": "on"}, "invoiceResponse": {"state": "on"}}}
-    )
+def test_set_receiving_sends_only_what_changes_and_never_deletes(sim, client):
+    client.put_peppol_config(OWN, {"capabilities": {"invoiceResponse": {"state": "on"}}})
     client.set_receiving(OWN, False)
-    put = [r for r in api_requests(sim) if r.method == "PUT"][-1]
-    body = put.json()
-    assert body["capabilities"]["invoices"]["state"] == "off"
-    assert body["capabilities"]["invoiceResponse"]["state"] == "on"  # untouched
-    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is False
+    get, put = api_requests(sim)[-2:]
+    assert (get.method, put.method) == ("GET", "PUT")
+    assert put.json() == {"capabilities": {"invoices": {"state": "off"}}}, "never a read echoed back"
+    read = client.get_peppol_config(OWN)
+    assert contract.capability_enabled(read, "invoices") is False
+    assert contract.capability_enabled(read, "invoiceResponse") is True, "the other capability untouched"
     client.set_receiving(OWN, True)
-    assert contract.receiving_enabled(client.get_peppol_config(OWN)) is True
+    assert api_requests(sim)[-1].json() == {"capabilities": {"invoices": {"state": "on"}}}
+    # already set as wanted (e.g. switched on eConnect's platform): read, nothing written
+    count = len(api_requests(sim))
+    client.set_receiving(OWN, True)
+    assert [r.method for r in api_requests(sim)[count:]] == ["GET"]
     assert not [r for r in sim.requests if r.method == "DELETE"]
 
 
-def test_receiving_config_body_keeps_other_settings():
-    current = {
-        "capabilities": {"invoices": {"state": "inherited", "description": "d"}, "orders": {"state": "on"}},
-        "businessCard": {"name": "X"},
-        "unset": None,
-    }
-    body = contract.receiving_config_body(False, current)
-    assert body == {
-        "capabilities": {"invoices": {"state": "off", "description": "d"}, "orders": {"state": "on"}},
-        "businessCard": {"name": "X"},
-    }
-    assert current["capabilities"]["invoices"]["state"] == "inherited"  # input not modified
-    assert contract.receiving_config_body(True) == {"capabilities": {"invoices": {"state": "on"}}}
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited"}}}) is True
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "off"}}}) is False
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => on"}}}) is True
-    assert contract.receiving_enabled({"capabilities": {"invoices": {"state": "inherited => off"}}}) is False
-    assert contract.receiving_enabled({}) is None
+def test_set_receiving_refused_write(sim, client):
+    """Credentials that may not write the configuration: the refusal is raised, unless the read already shows
+    the wanted state by inheritance (then there is nothing to do)."""
+    sim.refuse_config_changes(OWN, "API403", "Not allowed for this user")
+    with pytest.raises(ForbiddenError) as info:
+        client.set_receiving(OWN, False)  # reads "inherited => on": it must be written, and may not be
+    assert contract.participant_write_refused(info.value.status, info.value.code)
+    assert client.set_receiving(OWN, True)["capabilities"]["invoices"]["state"] == "inherited => on"
+    sim.allow_config_changes(OWN)
+
+
+def test_capability_states_of_a_read():
+    def config(state):
+        return {"capabilities": {"invoices": {"state": state}}}
+
+    assert contract.capability_explicit_state(config("on"), "invoices") == "on"
+    assert contract.capability_explicit_state(config(" OFF "), "invoices") == "off"
+    assert contract.capability_explicit_state(config("inherited => on"), "invoices") is None
+    assert contract.capability_explicit_state(config("inherited"), "invoices") is None
+    assert contract.capability_explicit_state({}, "invoices") is None
+    assert contract.capability_enabled(config("inherited"), "invoices") is True
+    assert contract.capability_enabled(config("off"), "invoices") is False
+    assert contract.participant_write_refused(403, None) and contract.participant_write_refused(400, "API403")
+    assert not contract.participant_write_refused(400, "API400")
+    assert not contract.participant_write_refused(503, None)
 
 
 @pytest.mark.parametrize(
@@ -609,6 +626,14 @@ def test_hook_ids_fit_the_published_pattern():
     assert all(contract.is_valid_hook_id(h) and len(h) == 32 for h in made)
     assert contract.is_valid_hook_id("1") and contract.is_valid_hook_id("a-b=c") and contract.is_valid_hook_id("x" * 64)
     assert not any(contract.is_valid_hook_id(v) for v in ("", "a b", "a_b", "x" * 65, "abc\n", None, 12))
+
+
+def test_hook_id_after_put():
+    assert contract.hook_id_after_put("ours", {"id": "ours"}) == "ours"
+    assert contract.hook_id_after_put("ours", {}) == "ours"
+    assert contract.hook_id_after_put("ours", None) == "ours"
+    assert contract.hook_id_after_put("ours", {"id": "not valid!"}) == "ours"
+    assert contract.hook_id_after_put("ours", {"id": "theirs-1"}) == "theirs-1"
 
 
 def test_environment_hooks(sim, client):

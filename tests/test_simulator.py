@@ -799,10 +799,8 @@ def test_config_put_merges_and_roundtrips(sim, api):
     assert config["capabilities"]["invoiceResponse"]["state"] == "on"
     assert config["capabilities"]["invoices"]["state"] == "inherited => on"
     assert config["businessCard"]["names"]["value"] == "Seller"
-    # read-modify-write with exactly what a read shows
-    current = api("GET", path).json()
-    current["capabilities"]["invoices"]["state"] = "off"
-    config = api("PUT", path, json=current).json()
+    # only what changes: the rest stays as it was
+    config = api("PUT", path, json={"capabilities": {"invoices": {"state": "off"}}}).json()
     assert config["capabilities"]["invoices"]["state"] == "off"
     assert config["capabilities"]["invoiceResponse"]["state"] == "on"
     assert sim.peppol_config(OWN)["capabilities"]["invoices"]["state"] == "off"
@@ -810,12 +808,45 @@ def test_config_put_merges_and_roundtrips(sim, api):
     assert sim.config_writes[0]["partyId"] == OWN_LETTER
 
 
-def test_config_put_validation(sim, api):
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["on"],
+        {"capabilities": "on"},
+        {"capabilities": {"invoices": "on"}},  # the model: name -> {state, description}
+        {"capabilities": {"invoices": {"state": "maybe"}}},
+        {"capabilities": {"invoices": {"state": "ON"}}},
+        {"capabilities": {"invoices": {"state": "inherited => on"}}},  # computed: a read echoed back
+        {"capabilities": {"invoices": {"state": "on", "enabled": True}}},
+        {"id": "NL:KVK:12345678", "capabilities": {"invoices": {"state": "on"}}},
+        {"createdOn": "2025-01-01T00:00:00+00:00"},
+        {"changedOn": "2025-01-01T00:00:00+00:00"},
+        {"businessCard": {"names": {"state": "inherited => on", "value": "X"}}},
+        {"businessCard": {"name": "X"}},  # not a business card property of the model
+        {"businessCard": {"names": {"value": 7}}},
+        {"verification": {"notes": ""}},
+        {"invoices": {"state": "on"}},  # the new docs' form without the capabilities wrapper
+    ],
+)
+def test_config_put_refuses_what_the_model_refuses(sim, api, body):
     path = "peppol/config/party/" + enc(OWN)
-    assert_error(api("PUT", path, json=["on"]), 400)
-    assert_error(api("PUT", path, json={"capabilities": {"invoices": {"state": "maybe"}}}), 400)
-    assert_error(api("PUT", path, json={"capabilities": "on"}), 400)
+    error = assert_error(api("PUT", path, json=body), 400, "API400")
+    assert set(error) == {"helpLink", "message", "code", "requestId", "dateTime"}
+    assert not sim.config_writes
+
+
+def test_config_put_refuses_a_read_echoed_back(sim, api):
+    path = "peppol/config/party/" + enc(OWN)
+    error = assert_error(api("PUT", path, json=api("GET", path).json()), 400, "API400")
+    assert "Read-only" in error["message"]
     assert_error(api("PUT", "peppol/config/party/" + enc(STRANGER), json={}), 403, "API403")
+    full = {
+        "capabilities": {"invoices": {"state": "inherited", "description": "ignored"}},
+        "businessCard": {"state": "on", "names": {"state": "on", "value": "Seller"}},
+        "verification": {"notes": "Contract C1", "verifiedOn": "2025-01-01T00:00:00+00:00"},
+        "migration": {"key": "k"},
+    }
+    assert api("PUT", path, json=full).status_code == 200
 
 
 def test_config_refusal(sim, api):

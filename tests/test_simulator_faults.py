@@ -431,7 +431,7 @@ def test_control_peppol_config(sim, http):
     url = sim.api_url + "/api/v1/peppol/config/party/" + enc(OWN)
     assert http.put(url, json={}, timeout=5).status_code == 403
     assert control(sim, "DELETE", "/config-refusals/" + enc(OWN)).status_code == 200
-    assert http.put(url, json={"capabilities": {"invoices": "on"}}, timeout=5).status_code == 200
+    assert http.put(url, json={"capabilities": {"invoices": {"state": "on"}}}, timeout=5).status_code == 200
     state = control(sim, "GET", "/peppol-config").json()
     assert state["configs"][OWN_LETTER]["capabilities"]["invoices"]["state"] == "on"
     assert len(state["writes"]) == 1

@@ -352,3 +352,32 @@ def test_malformed_events_are_invalid_events(body, reason):
 def test_flat_events_with_ordinary_nesting_pass():
     event = parse_event(make_body(details={"a": {"b": [1, 2, {"c": "d"}]}}))
     assert event.details["a"]["b"][2] == {"c": "d"}
+
+
+@pytest.mark.parametrize(
+    "url, problem, on_loopback",
+    [
+        ("https://odoo.example.com", None, None),
+        ("https://erp.acme.nl:8443/odoo", None, None),
+        ("https://8.8.8.8", None, None),
+        ("http://erp.acme.nl", "not_https", "not_https"),
+        ("http://localhost:8069", "not_public", None),
+        ("https://127.0.0.1", "not_public", None),
+        ("http://[::1]:8069", "not_public", None),
+        ("https://odoo.localhost", "not_public", None),
+        ("https://10.0.0.5", "not_public", "not_public"),
+        ("https://192.168.1.20", "not_public", "not_public"),
+        ("https://[fe80::1]", "not_public", "not_public"),
+        ("https://odoo", "not_public", "not_public"),
+        ("https://odoo.company.local", "not_public", "not_public"),
+        ("https://odoo.home.arpa", "not_public", "not_public"),
+        ("ftp://erp.acme.nl", "invalid", "invalid"),
+        ("https://", "invalid", "invalid"),
+        ("https://erp.acme.nl:99999", "invalid", "invalid"),
+        ("", "invalid", "invalid"),
+        (None, "invalid", "invalid"),
+    ],
+)
+def test_webhook_address_problem(url, problem, on_loopback):
+    assert webhook.webhook_address_problem(url) == problem
+    assert webhook.webhook_address_problem(url, loopback_allowed=True) == on_loopback

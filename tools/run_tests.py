@@ -3,19 +3,26 @@
 
 1. installs the test requirements (``requirements-test.txt``) into the running Python;
 2. lints (ruff, and OCA's pylint-odoo on the addon) and runs the framework-free suite (``tests/``, pytest);
-3. when ``import odoo`` works: starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
+3. gets Odoo (``tools/bootstrap.py``: the running Python when ``import odoo`` works, else a shallow clone of
+   Odoo 18.0 into ``var/`` with a virtualenv of its own, and PostgreSQL from the system's packages), then
+   starts a throwaway PostgreSQL cluster on loopback (unless ``PG*``
    variables point at one), installs the addon in a fresh database *with* demo data and runs its Odoo
    tests (``--test-enable --test-tags /econnect_odoo``), installs Odoo's own ``account_peppol`` next to it and
    runs the coexistence tests, then uninstalls it; installs it again in a database *without* demo data, runs
    ``econnect_rotate_key`` there for real (secrets written under an old master key, read back with the new
-   one alone), and uninstalls it. Any failed test, ERROR/CRITICAL line or WARNING line fails.
-   When Odoo is missing it prints ``SKIPPED: Odoo not installed``;
-4. runs one full round in Odoo's prefork mode over HTTP (``tools/prefork_round.py``).
+   one alone), and uninstalls it; installs the Dutch demo (``demo_addons/econnect_demo_nl``, what
+   ``tools/run_demo.py`` serves) in a third database and runs its tests, the README's walkthrough as a tour in
+   headless Chromium included. Any failed test, ERROR/CRITICAL line or WARNING line fails.
+   When Odoo cannot be had (no network to its repository, ...) the summary says ``odoo SKIPPED`` and why;
+4. runs one full round in Odoo's prefork mode over HTTP (``tools/prefork_round.py``), with the same Odoo.
+
+A part that did not run is SKIPPED in the summary, never OK.
 
 Options: ``--no-install`` (skip pip), ``--pytest-only``, ``--odoo-only``, ``--tags SPEC`` (Odoo test
 tags, default ``/econnect_odoo``), ``--keep`` (keep the databases and cluster for inspection),
-``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-prefork`` (skip the install/uninstall checks, the
-account_peppol coexistence run and the prefork round: quicker local runs).
+``--no-uninstall``, ``--no-nodemo``, ``--no-coexistence``, ``--no-demo-nl``, ``--no-prefork`` (skip the
+install/uninstall checks, the account_peppol coexistence run, the Dutch demo's run and the prefork round: quicker
+local runs), ``--odoo-src DIR`` / ``--odoo-git URL`` (see ``tools/bootstrap.py``).
 """
 
 import argparse
@@ -30,6 +37,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
+import bootstrap  # noqa: E402
 from pgcluster import ThrowawayCluster, free_port  # noqa: E402
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (DEBUG|INFO|RUNBOT|WARNING|ERROR|CRITICAL) ")
@@ -42,6 +50,10 @@ TOLERATED_WARNINGS = (
 )
 
 ODOO_EXTRA_REQUIREMENTS = ["websocket-client"]  # Odoo's browser tests (tours) need it
+# Odoo's Python, when it is not the one running this command, also runs the Peppol rules (a subprocess).
+ODOO_VENV_EXTRA_REQUIREMENTS = ["saxonche"]
+OK, FAILED, SKIPPED = "OK", "FAILED", "SKIPPED"
+DEMO_ADDONS = os.path.join(ROOT, "demo_addons")  # development tooling: the Dutch demo (tools/run_demo.py)
 
 
 def banner(text):
@@ -54,8 +66,8 @@ def run(cmd, **kwargs):
     return subprocess.run(cmd, check=False, **kwargs).returncode
 
 
-def pip_install(args):
-    return run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
+def pip_install(args, python=None):
+    return run([python or sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
 
 
 def odoo_available():
@@ -84,6 +96,8 @@ def ensure_chromium():
 class OdooRun:
     """Runs one ``python -m odoo`` command, streams its log, and judges it."""
 
+    python = sys.executable  # the Python that runs Odoo (odoo_suite sets it from the bootstrap)
+
     def __init__(self, label, args, env):
         self.label = label
         self.args = args
@@ -95,7 +109,7 @@ class OdooRun:
 
     def __call__(self, stdin=None):
         banner(self.label)
-        cmd = [sys.executable, "-m", "odoo", *self.args]
+        cmd = [self.python, "-m", "odoo", *self.args]
         print("$ " + " ".join(cmd), flush=True)
         proc = subprocess.Popen(
             cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -206,16 +220,47 @@ def rotation_runs(common, db, env):
     return runs
 
 
+def dutch_demo_run(common, stamp, env):
+    """The Dutch demo of tools/run_demo.py in a database of its own: its data, and the README's walkthrough as
+    a tour in a real headless Chromium."""
+    demo = OdooRun(
+        "Odoo: install the Dutch demo (econnect_demo_nl) and run its tests, the walkthrough tour included",
+        [*common, "-d", f"econnect_demo_nl_{stamp}", "-i", "econnect_demo_nl", "--test-enable",
+         "--test-tags=/econnect_demo_nl", "--stop-after-init", f"--http-port={free_port()}", "--log-level=test"],
+        env,
+    )()
+    if demo.tests is None or demo.tests[2] == 0:
+        demo.errors.append("the Dutch demo's tests did not run")
+    return demo
+
+
+def get_odoo(opts):
+    """The Odoo runtime (bootstrapped when needed), or (None, why not)."""
+    banner("Odoo 18.0 (tools/bootstrap.py)")
+    try:
+        runtime = bootstrap.locate(opts.odoo_src, opts.odoo_git)
+    except bootstrap.Unavailable as reason:
+        print(f"SKIPPED: {reason} - the Odoo tests did not run", flush=True)
+        return None, str(reason)
+    print(runtime.how, flush=True)
+    return runtime, None
+
+
 def odoo_suite(opts):
-    if not odoo_available():
-        banner("SKIPPED: Odoo not installed (import odoo failed) - the Odoo tests did not run")
-        return True
+    """(status, detail) of the Odoo part: OK, FAILED, or SKIPPED with the reason."""
+    runtime, reason = get_odoo(opts)
+    opts.runtime = runtime
+    if runtime is None:
+        return SKIPPED, reason
+    OdooRun.python = runtime.python
     if not opts.no_install:
-        pip_install(ODOO_EXTRA_REQUIREMENTS)
+        pip_install(ODOO_EXTRA_REQUIREMENTS, runtime.python)
+        if runtime.python != sys.executable:
+            pip_install(ODOO_VENV_EXTRA_REQUIREMENTS, runtime.python)
         ensure_chromium()
 
     with contextlib.ExitStack() as stack:
-        env = dict(os.environ)
+        env = runtime.env()
         if not any(k in os.environ for k in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE")):
             cluster = ThrowawayCluster(keep=opts.keep)
             stack.enter_context(cluster)
@@ -224,7 +269,7 @@ def odoo_suite(opts):
         data_dir = tempfile.mkdtemp(prefix="econnect-odoo-data-")
         stamp = time.strftime("%Y%m%d%H%M%S")
         common = [
-            f"--addons-path={odoo_addons_path()}",
+            f"--addons-path={runtime.addons_path(ROOT, DEMO_ADDONS)}",
             f"--data-dir={data_dir}",
             f"--db_host={env.get('PGHOST', '127.0.0.1')}",
             f"--db_port={env.get('PGPORT', '5432')}",
@@ -275,10 +320,13 @@ def odoo_suite(opts):
                     ["shell", *common, "-d", db2, "--no-http", "--log-level=warn"], env,
                 )(stdin=UNINSTALL_SCRIPT))
 
+        if not opts.no_demo_nl:
+            runs.append(dutch_demo_run(common, stamp, env))
+
         banner("Odoo summary")
         for item in runs:
             item.report()
-        return all(item.ok for item in runs)
+        return (OK if all(item.ok for item in runs) else FAILED), runtime.how
 
 
 def main():
@@ -291,35 +339,53 @@ def main():
     parser.add_argument("--no-uninstall", action="store_true")
     parser.add_argument("--no-nodemo", action="store_true")
     parser.add_argument("--no-coexistence", action="store_true")
+    parser.add_argument("--no-demo-nl", action="store_true", help="skip the Dutch demo's database and its tour")
     parser.add_argument("--no-prefork", action="store_true")
+    bootstrap.add_arguments(parser)
     opts = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)
 
-    results = {}
+    results = {}  # part -> (OK / FAILED / SKIPPED, detail)
     if not opts.no_install:
         banner("Installing test requirements")
         if pip_install(["-r", "requirements-test.txt"]):
             print("pip install failed")
             return 1
-    if not opts.odoo_only:
+
+    def verdict(returncode):
+        return (OK if returncode == 0 else FAILED), ""
+
+    if opts.odoo_only:
+        for name in ("ruff", "pylint-odoo", "pytest"):
+            results[name] = SKIPPED, "--odoo-only"
+    else:
         banner("Lint (ruff)")
-        results["ruff"] = run([sys.executable, "-m", "ruff", "check", "."]) == 0
+        results["ruff"] = verdict(run([sys.executable, "-m", "ruff", "check", "."]))
         banner("Odoo lint (pylint-odoo)")
-        results["pylint-odoo"] = run([sys.executable, "-m", "pylint", "econnect_odoo"]) == 0
+        results["pylint-odoo"] = verdict(run([sys.executable, "-m", "pylint", "econnect_odoo"]))
         banner("Framework-free tests (pytest tests/)")
-        results["pytest"] = run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]) == 0
-    if not opts.pytest_only:
+        results["pytest"] = verdict(run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]))
+    if opts.pytest_only:
+        results["odoo"] = SKIPPED, "--pytest-only"
+    else:
         results["odoo"] = odoo_suite(opts)
-    if not opts.pytest_only and not opts.no_prefork:
+    if opts.pytest_only or opts.no_prefork:
+        results["prefork"] = SKIPPED, "--pytest-only" if opts.pytest_only else "--no-prefork"
+    elif results["odoo"][0] == SKIPPED:
+        results["prefork"] = results["odoo"]
+    else:
         banner("Prefork round (tools/prefork_round.py)")
-        results["prefork"] = run([sys.executable, os.path.join(ROOT, "tools", "prefork_round.py")]) == 0
+        runtime = opts.runtime  # the Odoo the suite above ran with
+        results["prefork"] = verdict(
+            run([runtime.python, os.path.join(ROOT, "tools", "prefork_round.py")], env=runtime.env())
+        )
 
     banner("Result")
-    for name, ok in results.items():
-        print(f"{name:12} {'OK' if ok else 'FAILED'}")
+    for name, (status, detail) in results.items():
+        print(f"{name:12} {status}" + (f" ({detail})" if detail else ""))
     print(f"wall time {time.monotonic() - started:.0f} s")
-    return 0 if all(results.values()) else 1
+    return 1 if any(status == FAILED for status, _detail in results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ from . import account_move
 from . import account_move_send
 from . import ir_http
 from . import res_company
+from . import res_company_access
 from . import res_config_settings
 from . import res_users
 from . import account_edi_xml_ubl_bis3
 from . import account_tax
 from . import econnect_notification
 from . import econnect_user_email
+from . import econnect_email_link
 from . import account_move_mail_submission
 from . import res_company_submission
 from . import account_move_receive
@@ -19,3 +21,6 @@ from . import account_journal
 from . import ir_attachment
 from . import econnect_event
 from . import ir_cron
+from . import econnect_invoice_response
+from . import account_move_response
+from . import res_company_response

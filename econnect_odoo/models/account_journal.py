@@ -41,8 +41,7 @@ class AccountJournal(models.Model):
     def action_econnect_refresh_statuses(self):
         """Ask eConnect now what became of this journal's sent invoices (without waiting for webhooks)."""
         self.ensure_one()
-        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
-            raise UserError(self.env._("Only eConnect users may refresh eConnect statuses."))
+        self.env["res.company"]._econnect_check_access(self, "user")
         if self.company_id.econnect_state != "active":
             raise UserError(self.env._("eConnect is not active for %s.", self.company_id.name))
         moves, changed = self.env["account.move"].sudo()._econnect_poll_statuses(journals=self)
@@ -65,8 +64,7 @@ class AccountJournal(models.Model):
     def action_econnect_fetch(self):
         """Run the pull now for this journal's company: incoming e-invoices and status updates."""
         self.ensure_one()
-        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
-            raise UserError(self.env._("Only eConnect users may fetch from eConnect."))
+        self.env["res.company"]._econnect_check_access(self, "user")
         company = self.company_id
         if company.econnect_state != "active":
             raise UserError(self.env._("eConnect is not active for %s.", company.name))

@@ -390,8 +390,7 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------------------
     def action_econnect_send(self):
         """Send these invoices through eConnect: checked first, each one exactly once."""
-        if not self.env.user.has_group("econnect_odoo.group_econnect_user"):
-            raise UserError(self.env._("Only eConnect users may send invoices through eConnect."))
+        self.env["res.company"]._econnect_check_access(self, "user")
         moves = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
         if not moves:
             raise UserError(self.env._("Select customer invoices or credit notes to send through eConnect."))
@@ -410,6 +409,7 @@ class AccountMove(models.Model):
 
     def action_econnect_resend(self):
         """After an error: start over with a new document id (the old one stays in the chatter)."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered(lambda m: m.econnect_state == "error"):
             old = move.econnect_uuid
             move._econnect_write({

@@ -1,5 +1,5 @@
-"""The receiving side of account.move: vendor bills made from received e-invoices, held against their document,
-and the customer's answer (Peppol invoice response) on invoices we sent."""
+"""The receiving side of account.move: vendor bills made from received e-invoices, held against their document.
+(Invoice responses, both ways: ``account_move_response.py``.)"""
 
 import json
 import logging
@@ -17,42 +17,6 @@ from ..tools import received_document
 _lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
 
-RESPONSE_STATUSES = [
-    ("AB", "Acknowledged"),
-    ("IP", "In process"),
-    ("UQ", "Under query"),
-    ("CA", "Conditionally accepted"),
-    ("RE", "Rejected"),
-    ("AP", "Accepted"),
-    ("PD", "Paid"),
-]
-# statuses that ask something of us: the invoice's salesperson gets an activity
-RESPONSE_NEEDS_ACTION = ("UQ", "RE", "CA")
-RESPONSE_REASONS = {
-    "NON": _lt("No issue"),
-    "REF": _lt("References incorrect"),
-    "LEG": _lt("Legal information incorrect"),
-    "REC": _lt("Receiver unknown"),
-    "QUA": _lt("Item quality insufficient"),
-    "DEL": _lt("Delivery issues"),
-    "PRI": _lt("Prices incorrect"),
-    "QTY": _lt("Quantity incorrect"),
-    "ITM": _lt("Items incorrect"),
-    "PAY": _lt("Payment terms incorrect"),
-    "UNR": _lt("Not recognized"),
-    "FIN": _lt("Finance incorrect"),
-    "PPD": _lt("Partially paid"),
-    "OTH": _lt("Other"),
-}
-RESPONSE_ACTIONS = {
-    "NOA": _lt("No action required"),
-    "PIN": _lt("Provide information"),
-    "NIN": _lt("Issue a new invoice"),
-    "CNF": _lt("Credit fully"),
-    "CNP": _lt("Credit partially"),
-    "CNA": _lt("Credit the amount"),
-    "OTH": _lt("Other"),
-}
 DOCUMENT_PROBLEMS = {
     "dtd": _lt(
         "it declares a DTD or entities (<!DOCTYPE / <!ENTITY>), which e-invoices never need and which can be used "
@@ -97,14 +61,6 @@ class AccountMove(models.Model):
         help="What does not match between this bill and the e-invoice it was made from. Such a bill is never "
         "posted automatically.",
     )
-
-    # -- answers to our invoices ---------------------------------------------------------------
-    econnect_response_status = fields.Selection(
-        selection=RESPONSE_STATUSES, string="Customer's answer", copy=False, readonly=True, tracking=True,
-        help="What the customer answered through Peppol (invoice response) about this invoice.",
-    )
-    econnect_response_date = fields.Datetime(string="Answered on", copy=False, readonly=True)
-    econnect_response_detail = fields.Text(string="Customer's reasons", copy=False, readonly=True)
 
     def init(self):
         res = super().init()
@@ -178,6 +134,7 @@ class AccountMove(models.Model):
             imported = attachment in decoded
         attachment.write({"res_id": move.id})
         move._econnect_post_received_note(event, attachment, sender)
+        move._econnect_answer_automatically("AB")  # queued with the bill, sent once it is committed
 
         issues = []
         if problem:
@@ -344,6 +301,7 @@ class AccountMove(models.Model):
 
     def action_econnect_check_again(self):
         """Hold the bill against its e-invoice again (after correcting it); clear the warning when it matches."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered("econnect_import_issue"):
             figures = move._econnect_received_figures()
             issues = move._econnect_compare_with_document(figures)
@@ -358,6 +316,7 @@ class AccountMove(models.Model):
 
     def action_econnect_dismiss_import_issue(self):
         """The user checked the bill and accepts it as it is."""
+        self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered("econnect_import_issue"):
             move._econnect_log(
                 self.env._("%(user)s checked the bill and dismissed the eConnect warning: %(issue)s",
@@ -395,58 +354,6 @@ class AccountMove(models.Model):
             move.sudo().econnect_delete_pending = False
 
         return delete
-
-    # ------------------------------------------------------------------------------------------
-    # The customer's answer to an invoice we sent
-    # ------------------------------------------------------------------------------------------
-    @api.model
-    def _econnect_response_codes(self):
-        return [code for code, _label in RESPONSE_STATUSES]
-
-    def _econnect_apply_invoice_response(self, response, when):
-        """Record a customer's invoice response (``received_document.InvoiceResponse``) given at ``when``.
-
-        An older answer than the one shown does not replace it. Returns True when the invoice changed.
-        """
-        self.ensure_one()
-        if self.econnect_response_date and when and when < self.econnect_response_date:
-            return False
-        lines = []
-        translate = self.env._  # lazy texts: translated here (their terms are extracted where they are defined)
-        for code, text in response.reasons:
-            label = RESPONSE_REASONS.get(code)
-            label = translate(label) if label else code
-            lines.append(f"{label}: {text}" if text else label)
-        for code, text in response.actions:
-            label = RESPONSE_ACTIONS.get(code)
-            label = translate(label) if label else code
-            asked = f"{label}: {text}" if text else label
-            lines.append(self.env._("Asked: %s", asked))
-        if response.note:
-            lines.append(response.note)
-        detail = "\n".join(lines) or False
-        self.sudo().write({
-            "econnect_response_status": response.status,
-            "econnect_response_date": when or fields.Datetime.now(),
-            "econnect_response_detail": detail,
-        })
-        status = dict(self._fields["econnect_response_status"]._description_selection(self.env))[response.status]
-        body = self.env._("The customer answered through Peppol: %s.", status)
-        if self.company_id._econnect_is_demo():
-            body = self.env._("[Demo] %s", body)
-        body = Markup("<p>%s</p>") % body
-        if detail:
-            body += Markup("<p>%s</p>") % Markup("<br/>").join(detail.split("\n"))
-        self.with_context(mail_notrack=True)._message_log(body=body)
-        if response.status in RESPONSE_NEEDS_ACTION:
-            # no "assigned to you" mail: the e-mail about an answer is the user's digest, if they want it
-            self.with_context(mail_activity_quick_update=True).activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("The customer answered: %s", status),
-                note=Markup("<br/>").join((detail or status).split("\n")),
-                user_id=(self.invoice_user_id or self.env.user).id,
-            )
-        return True
 
     def action_post(self):
         flagged = self.filtered("econnect_import_issue")

@@ -16,14 +16,20 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _is_applicable_to_company(self, method, company):
         if method == "econnect":
-            return company.econnect_state == "active"
+            return company.econnect_state == "active" and self._econnect_may_send()
         return super()._is_applicable_to_company(method, company)
+
+    @api.model
+    def _econnect_may_send(self):
+        """Only eConnect users send through eConnect (and look customers up with the company's credentials)."""
+        return self.env.su or self.env.user.has_group("econnect_odoo.group_econnect_user")
 
     @api.model
     def _is_applicable_to_move(self, method, move):
         if method == "econnect":
             return (
-                move.company_id.econnect_state == "active"
+                self._econnect_may_send()
+                and move.company_id.econnect_state == "active"
                 and move.move_type in ("out_invoice", "out_refund")
                 and move.econnect_state == "not_sent"
             )
@@ -39,7 +45,14 @@ class AccountMoveSend(models.AbstractModel):
     def _get_alerts(self, moves, moves_data):
         alerts = super()._get_alerts(moves, moves_data)
         econnect_moves = moves.filtered(lambda m: "econnect" in moves_data[m]["sending_methods"])
-        if econnect_moves:
+        if econnect_moves and not self._econnect_may_send():
+            alerts["econnect_odoo_rights"] = {
+                "message": self.env._(
+                    "Only eConnect users send invoices through eConnect: nothing is sent through eConnect."
+                ),
+                "level": "danger",
+            }
+        elif econnect_moves:
             problems = econnect_moves._econnect_precheck()
             if problems:
                 alerts["econnect_odoo_precheck"] = {

@@ -3,7 +3,7 @@ import threading
 from urllib.parse import urlparse
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..psb import contract
 from ..psb.client import PSBClient
@@ -24,6 +24,8 @@ DEFAULT_RETRY_BUDGET = 10
 CONNECT_TIMEOUT = 5
 DEFAULT_READ_TIMEOUT = 30
 _clients_lock = threading.Lock()
+# Where the keys go: changing one of these clears the stored secrets (they are entered again for the new place).
+DESTINATION_FIELDS = ("environment", "api_url", "identity_url")
 
 
 class EconnectConnection(models.Model):
@@ -42,7 +44,7 @@ class EconnectConnection(models.Model):
     active = fields.Boolean(default=True)
     environment = fields.Selection(
         selection=[
-            ("demo", "Demo (built-in simulator, no credentials)"),
+            ("demo", "Demo (the eConnect simulator of the development tools, no credentials)"),
             ("acceptance", "Acceptance (test)"),
             ("production", "Production"),
             ("custom", "Custom URLs"),
@@ -113,6 +115,13 @@ class EconnectConnection(models.Model):
 
     @api.constrains("environment", "api_url", "identity_url")
     def _check_urls(self):
+        for connection in self.filtered(lambda c: c.environment in contract.HOSTS):
+            hosts = contract.HOSTS[connection.environment]
+            if (connection.api_url, connection.identity_url) != (hosts["api"], hosts["identity"]):
+                raise ValidationError(self.env._(
+                    "The %s environment has eConnect's own URLs: choose Custom URLs to use others.",
+                    dict(self._fields["environment"]._description_selection(self.env))[connection.environment],
+                ))
         for connection in self.filtered(lambda c: c.environment == "custom"):
             if not connection.api_url or not connection.identity_url:
                 raise ValidationError(self.env._("A custom eConnect connection needs both URLs."))
@@ -151,6 +160,60 @@ class EconnectConnection(models.Model):
                     )
                 )
             connection.party_summary = "<ul>{}</ul>".format("".join(rows))
+
+    # ------------------------------------------------------------------------------------------
+    # Where the keys go (secrets leave only for eConnect)
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("environment") == "custom" for vals in vals_list):
+            self._econnect_check_custom_urls_allowed()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        moving = self._econnect_moving(vals)
+        if not moving:
+            return super().write(vals)
+        self.env["res.company"]._econnect_check_access(moving, "admin")
+        # (the other environments have eConnect's own URLs: see _check_urls)
+        if any((vals.get("environment") or c.environment) == "custom" for c in moving):
+            self._econnect_check_custom_urls_allowed()
+        active = moving.sudo().with_context(active_test=False).company_ids.filtered(
+            lambda c: c.econnect_state == "active"
+        )
+        if active:
+            raise UserError(self.env._(
+                "Deactivate eConnect for %s before changing the environment or the URLs of its connection: its "
+                "webhooks are registered where the connection points now.",
+                ", ".join(active.mapped("name")),
+            ))
+        # The stored keys were given for the old place: they never go to the new one. Keys entered in the same
+        # change are for the new place and are kept.
+        cleared = {stored: False for field, stored in self._econnect_secrets.items() if not vals.get(field)}
+        result = super(EconnectConnection, moving).write({**vals, **cleared})
+        if self - moving:
+            super(EconnectConnection, self - moving).write(vals)
+        for connection in moving.filtered(lambda c: cleared and c.environment != "demo"):
+            connection._message_log(body=self.env._(
+                "The environment or a URL changed: the stored client secret, password and subscription key were "
+                "cleared. Enter the keys for the new environment."
+            ))
+        return result
+
+    def _econnect_moving(self, vals):
+        """The connections of ``self`` whose environment or URLs ``vals`` changes."""
+        if not any(name in vals for name in DESTINATION_FIELDS):
+            return self.browse()
+        return self.filtered(lambda c: any(
+            name in vals and (vals[name] or False) != (c.sudo()[name] or False) for name in DESTINATION_FIELDS
+        ))
+
+    def _econnect_check_custom_urls_allowed(self):
+        """Custom URLs decide where the keys are sent: only Settings administrators choose them."""
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._(
+                "Only Settings administrators may choose custom eConnect URLs: the connection's keys are sent there."
+            ))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active_companies(self):
@@ -228,6 +291,7 @@ class EconnectConnection(models.Model):
     def action_test_connection(self):
         """Get a token and the parties these credentials may use; show them. Changes nothing on failure."""
         self.ensure_one()
+        self.env["res.company"]._econnect_check_access(self, "admin")
         self._check_configured()
         try:
             parties = self._psb_client().get_my_parties()
@@ -298,7 +362,9 @@ class EconnectConnection(models.Model):
     def _econnect_rotate_all_secrets(self):
         """Re-encrypt every eConnect secret of the database (connections and webhook secrets)."""
         count = self._econnect_rotate_secrets()
-        for company in self.env["res.company"].sudo().search([("econnect_webhook_secret_encrypted", "!=", False)]):
+        # archived companies too: their secret would be lost with the old key (and they may be unarchived)
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        for company in companies.search([("econnect_webhook_secret_encrypted", "!=", False)]):
             company.econnect_webhook_secret_encrypted = crypto.rotate(company.econnect_webhook_secret_encrypted)
             count += 1
         return count

@@ -68,6 +68,9 @@ class EconnectEvent(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "received_at desc, id desc"
     _rec_name = "topic"
+    # Events are written by the system only (no user may write, create or delete one: what an event says decides
+    # what the pull does for its company); administrators read them, comment and close their activities.
+    _mail_post_access = "read"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     topic = fields.Char(required=True, readonly=True, index=True)
@@ -625,9 +628,13 @@ class EconnectEvent(models.Model):
             raise EconnectPermanentError(
                 self.env._("The invoice response has an unknown status %s.", response.status)
             )
-        if move._econnect_apply_invoice_response(response, self.event_created_on or self.received_at):
-            self.env["econnect.notifier"]._econnect_notify("response", move)
-            stats["updates"] += 1
+        if not move._econnect_apply_invoice_response(
+            response, self.event_created_on or self.received_at, response_id=response_id
+        ):
+            self._econnect_mark_done(self.env._("This answer is on %s already.", move.display_name), move)
+            return None
+        self.env["econnect.notifier"]._econnect_notify("response", move)
+        stats["updates"] += 1
         self._econnect_mark_done(self.env._("Customer's answer recorded on %s.", move.display_name), move)
         return None
 
@@ -680,7 +687,7 @@ class EconnectEvent(models.Model):
     # ------------------------------------------------------------------------------------------
     def action_econnect_retry(self):
         """Try these events again now (from the start: the attempt counter is reset)."""
-        self.env["res.company"]._econnect_check_admin()
+        self.env["res.company"]._econnect_check_access(self, "admin")
         events = self.filtered(lambda e: e.state in ("pending", "error")).sudo()
         events.write({"state": "pending", "attempts": 0, "next_attempt_at": False})
         stats = self.sudo()._econnect_pull(events=events) if events else {"processed": 0, "failed": 0}

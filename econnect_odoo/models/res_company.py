@@ -1,6 +1,7 @@
 import contextlib
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -10,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from ..psb import contract
 from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
+from ..psb.webhook import is_loopback_host, webhook_address_problem
 from ..tools import crypto, demo
 from ..tools.messages import user_message
 
@@ -93,6 +95,18 @@ class ResCompany(models.Model):
         groups="econnect_odoo.group_econnect_admin",
         help="Where eConnect posts its events (delivery results, incoming invoices) for this company.",
     )
+    econnect_webhook_address = fields.Char(
+        string="eConnect calls",
+        compute="_compute_econnect_webhook_address",
+        groups="econnect_odoo.group_econnect_admin",
+        help="The address eConnect posts this company's events to: Odoo's web.base.url followed by /econnect/webhook/ "
+        "and a secret token chosen at activation. It must be https on a host reachable from the internet.",
+    )
+    econnect_webhook_problem = fields.Char(
+        string="eConnect cannot call Odoo",
+        compute="_compute_econnect_webhook_address",
+        groups="econnect_odoo.group_econnect_admin",
+    )
     econnect_receive = fields.Boolean(
         string="Receive e-invoices through eConnect",
         copy=False,
@@ -132,6 +146,45 @@ class ResCompany(models.Model):
         for company in self:
             token = company.sudo().econnect_webhook_token
             company.econnect_webhook_url = token and f"{company.get_base_url()}{WEBHOOK_ROUTE}{token}"
+
+    @api.depends("econnect_webhook_token", "econnect_connection_id.environment", "econnect_connection_id.api_url")
+    def _compute_econnect_webhook_address(self):
+        for company in self:
+            base = company.get_base_url()
+            company.econnect_webhook_address = f"{base}{WEBHOOK_ROUTE}…" if base else False
+            company.econnect_webhook_problem = company._econnect_webhook_address_problem()
+
+    def _econnect_webhook_address_problem(self):
+        """Why eConnect could not post events to this Odoo (a sentence saying how to fix it), or False.
+
+        Hooks take https addresses that eConnect reaches from the internet. The demo environment is not checked
+        (its simulator runs next to Odoo), nor is a loopback address while the eConnect of the connection is itself
+        on this machine (a simulator in tests)."""
+        self.ensure_one()
+        connection = self.sudo().econnect_connection_id
+        if not connection or connection.environment == "demo":
+            return False
+        base = self.get_base_url()
+        loopback_allowed = connection.environment == "custom" and is_loopback_host(
+            urlsplit(connection.api_url or "").hostname
+        )
+        reason = webhook_address_problem(base, loopback_allowed=loopback_allowed)
+        if not reason:
+            return False
+        how = self.env._(
+            "Set the system parameter web.base.url (Settings > Technical > System Parameters, in developer mode) to "
+            "the public https address of this Odoo, e.g. https://odoo.example.com, and web.base.url.freeze to True "
+            "so that a login through another address does not change it; then activate again."
+        )
+        if reason == "not_https":
+            text = self.env._("eConnect would post its events to %(url)s, which is not https.", url=base)
+        elif reason == "not_public":
+            text = self.env._(
+                "eConnect would post its events to %(url)s, which cannot be reached from the internet.", url=base
+            )
+        else:
+            text = self.env._("Odoo's address (web.base.url) %(url)s is not a web address.", url=base or "-")
+        return f"{text} {how}"
 
     @api.constrains("econnect_party_id")
     def _check_econnect_party_id(self):
@@ -181,11 +234,8 @@ class ResCompany(models.Model):
     def _econnect_check_connection_reachable(self, connection_id):
         """A company may only use a connection its administrator can see in their own companies: connection keys
         of a company the user does not work in are not theirs to borrow."""
-        if self.env.su:
-            return
-        connection = self.env["econnect.connection"].browse(connection_id)
         try:
-            connection.with_context(allowed_company_ids=self.env.user.company_ids.ids).check_access("read")
+            self.env["res.company"]._econnect_check_access(self.env["econnect.connection"].browse(connection_id), None)
         except AccessError:
             raise AccessError(
                 self.env._("You may only choose an eConnect connection of a company you work in.")
@@ -249,8 +299,8 @@ class ResCompany(models.Model):
         )
 
     def _econnect_check_admin(self):
-        if not self.env.user.has_group("econnect_odoo.group_econnect_admin") and not self.env.su:
-            raise UserError(self.env._("Only eConnect administrators may do this."))
+        """Shorthand: an eConnect administrator working in each of these companies (res_company_access.py)."""
+        self.env["res.company"]._econnect_check_access(self, "admin")
 
     def _econnect_hook_values(self, receive, secret=None):
         """The company's hook as eConnect takes it: the id chosen by us (see ``_econnect_ensure_hook_id``)."""
@@ -294,6 +344,16 @@ class ResCompany(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return company.econnect_hook_id
 
+    def _econnect_put_hook(self, client, party, values):
+        """PUT the company's hook; should eConnect answer with another id than ours, its id is kept from now on."""
+        self.ensure_one()
+        answer = client.put_hook(party, values)
+        kept = contract.hook_id_after_put(values["id"], answer)
+        if kept != values["id"]:
+            _logger.info("eConnect answered hook id %s for the id %s Odoo sent: keeping eConnect's", kept, values["id"])
+            self.sudo().econnect_hook_id = kept
+        return answer
+
     def _econnect_connection_note(self, body):
         """A note in the chatter of this company's connection, marked as demo in the demo environment."""
         self.ensure_one()
@@ -323,6 +383,9 @@ class ResCompany(models.Model):
         if not connection:
             raise UserError(self.env._("Choose the eConnect connection of %s first.", self.name))
         connection._check_configured()
+        problem = self._econnect_webhook_address_problem()
+        if problem:
+            raise UserError(problem)
         party = self._econnect_party()
         if connection.environment == "demo":
             demo.ensure_demo_party(str(party), self.name)
@@ -344,7 +407,7 @@ class ResCompany(models.Model):
         secret = secrets.token_urlsafe(32)
         client = self._econnect_client()
         try:
-            client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
+            self._econnect_put_hook(client, party, self._econnect_hook_values(company.econnect_receive, secret=secret))
         except PSBError as error:
             self._raise_psb_error(error)
         own = company.partner_id
@@ -417,10 +480,15 @@ class ResCompany(models.Model):
         try:
             client.set_receiving(party, enabled)
         except PSBError as error:
+            if contract.participant_write_refused(error.status, error.code):
+                raise UserError(self._econnect_receiving_refused_message(enabled, error)) from error
             self._raise_psb_error(error)
+        if enabled and self.econnect_respond:
+            # invoice responses come with receiving (res_company_response.py): refused, receiving goes back off
+            self._econnect_switch_response_capability(undo_receiving=True)
         if self.sudo().econnect_hook_id:
             try:
-                client.put_hook(party, self._econnect_hook_values(enabled))
+                self._econnect_put_hook(client, party, self._econnect_hook_values(enabled))
             except PSBError as error:
                 # The switch stays as it was in Odoo: put it back at eConnect too (receiving is paid per document).
                 try:
@@ -436,6 +504,25 @@ class ResCompany(models.Model):
         )
         _logger.info("eConnect receiving %s for company %s", "on" if enabled else "off", self.id)
 
+    def _econnect_receiving_refused_message(self, enabled, error):
+        """eConnect may not let these credentials write the participant configuration (unconfirmed): then the
+        administrator switches receiving on eConnect's platform, and Odoo's switch stays as it was until then."""
+        said = "; ".join(str(part) for part in (getattr(error, "message", None), error.code) if part) or "-"
+        if enabled:
+            return self.env._(
+                "eConnect does not let these connection keys switch receiving on for %(company)s (eConnect said: "
+                "%(said)s). Switch receiving on for this organisation on eConnect's platform, then turn it on here "
+                "again: Odoo then finds it on at eConnect and only adds the incoming invoices to its webhook. "
+                "Until then receiving stays off here.",
+                company=self.name, said=said,
+            )
+        return self.env._(
+            "eConnect does not let these connection keys switch receiving off for %(company)s (eConnect said: "
+            "%(said)s). Switch receiving off for this organisation on eConnect's platform (eConnect charges per "
+            "received invoice), then turn it off here again. Until then receiving stays on here.",
+            company=self.name, said=said,
+        )
+
     def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (buttons): switch receiving and record the decision."""
         return self._econnect_decide_receiving([(company, enabled, journal) for company in self])
@@ -445,7 +532,7 @@ class ResCompany(models.Model):
         """Decide receiving for ``[(company, enabled, journal or None)]`` at once (the prompt, the buttons), all or
         nothing. eConnect administrators may decide this (and choose the receiving journal) without the right to
         edit companies in general."""
-        self._econnect_check_admin()
+        self._econnect_check_access(self.browse([company.id for company, _enabled, _journal in choices]), "admin")
         journals = self.env["account.journal"].sudo()
         decisions = []
         for company, enabled, journal in choices:

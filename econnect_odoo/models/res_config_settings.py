@@ -14,11 +14,21 @@ class ResConfigSettings(models.TransientModel):
     econnect_webhook_url = fields.Char(
         related="company_id.econnect_webhook_url", groups="econnect_odoo.group_econnect_admin"
     )
+    econnect_webhook_address = fields.Char(
+        related="company_id.econnect_webhook_address", groups="econnect_odoo.group_econnect_admin"
+    )
+    econnect_webhook_problem = fields.Char(
+        related="company_id.econnect_webhook_problem", groups="econnect_odoo.group_econnect_admin"
+    )
     econnect_receive = fields.Boolean(related="company_id.econnect_receive", readonly=False)
     econnect_receive_journal_id = fields.Many2one(related="company_id.econnect_receive_journal_id", readonly=False)
     econnect_delete_after_download = fields.Boolean(
         related="company_id.econnect_delete_after_download", readonly=False
     )
+    econnect_respond = fields.Boolean(related="company_id.econnect_respond", readonly=False)
+    econnect_respond_ab = fields.Boolean(related="company_id.econnect_respond_ab", readonly=False)
+    econnect_respond_ap = fields.Boolean(related="company_id.econnect_respond_ap", readonly=False)
+    econnect_respond_pd = fields.Boolean(related="company_id.econnect_respond_pd", readonly=False)
 
     @api.onchange("econnect_receive")
     def _onchange_econnect_receive(self):

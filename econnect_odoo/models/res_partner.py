@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import email_normalize
 
 from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
@@ -74,6 +75,12 @@ class ResPartner(models.Model):
             users = self.sudo().user_ids
             if users:
                 users._econnect_check_main_email(vals["email"])
+        if "email" in vals:
+            # a confirmation of the old address (econnect.user.email, is_main) means nothing for the new one
+            changed = self.sudo().filtered(
+                lambda p: (p.email_normalized or False) != (email_normalize(vals["email"] or "") or False)
+            )
+            changed.user_ids._econnect_forget_main_email()
         return super().write(vals)
 
     @api.depends("peppol_endpoint", "country_code", "company_registry", "vat")
@@ -124,6 +131,9 @@ class ResPartner(models.Model):
 
         Partners without a valid Peppol id are skipped. Raises PSBError for anything but "not found".
         """
+        # every lookup spends the company's credentials: whatever asks for it, the user must be one of its
+        # eConnect users (the superuser of scheduled actions passes)
+        self.env["res.company"]._econnect_check_access(company, "user")
         to_check = self if force else self.filtered(lambda p: not p._econnect_lookup_is_fresh())
         if not to_check:
             return
@@ -151,6 +161,7 @@ class ResPartner(models.Model):
     def action_econnect_lookup(self):
         """Button on the partner form: ask eConnect now."""
         company = self.env.company
+        self.env["res.company"]._econnect_check_access(company, "user")
         if company.econnect_state != "active":
             raise UserError(self.env._("Activate eConnect for %s first.", company.name))
         for partner in self:

@@ -522,28 +522,39 @@ class PSBClient:
         return answer if isinstance(answer, dict) else {}
 
     def set_capability(self, party_id, capability, enabled):
-        """Switch one capability of the party's Peppol participant configuration (``"invoices"``,
-        ``"invoiceResponse"``, ...) with the minimal write (``contract.capability_body``): nothing read is
-        echoed back. Returns eConnect's answer (the configuration), or ``{}``."""
+        """Switch one capability of the party's Peppol participant configuration (``"invoices"`` = receiving,
+        ``"invoiceResponse"``, ...), sending only what changes (``contract.capability_body``): nothing read is
+        ever echoed back, and the configuration is never DELETEd (that unregisters the party).
+
+        Reads first, to decide: a capability already set to the wanted state is not written again; switching off a
+        party eConnect has no configuration for (404) is a no-op. When eConnect refuses the write
+        (``contract.participant_write_refused``) but the capability already is in the wanted state by inheritance
+        (``"inherited => on"``), that is taken as done; otherwise the refusal is raised. Returns the configuration
+        (as read, or as eConnect answered the write), or ``{}``."""
         if not isinstance(capability, str) or not capability.strip():
             raise ValueError("A capability name is required.")
-        return self.put_peppol_config(party_id, contract.capability_body(capability.strip(), bool(enabled)))
-
-    def set_receiving(self, party_id, enabled):
-        """Switch receiving (the ``invoices`` capability) on or off, keeping everything else.
-
-        Reads the configuration, changes only the receiving switch (see
-        ``contract.receiving_config_body``) and writes it back. Never DELETEs the configuration
-        (that would unregister the party). Switching off a party eConnect does not know (404) is a
-        no-op returning ``{}``.
-        """
+        capability, enabled = capability.strip(), bool(enabled)
+        wanted = contract.CAPABILITY_ON if enabled else contract.CAPABILITY_OFF
         try:
             current = self.get_peppol_config(party_id)
         except NotFoundError:
             if not enabled:
                 return {}
             current = None
-        return self.put_peppol_config(party_id, contract.receiving_config_body(bool(enabled), current))
+        if current is not None and contract.capability_explicit_state(current, capability) == wanted:
+            return current
+        try:
+            return self.put_peppol_config(party_id, contract.capability_body(capability, enabled))
+        except PSBError as error:
+            refused = contract.participant_write_refused(error.status, error.code)
+            if refused and current is not None and contract.capability_enabled(current, capability) is enabled:
+                _logger.info("PSB: %s is %s by inheritance; eConnect refused to pin it", capability, wanted)
+                return current
+            raise
+
+    def set_receiving(self, party_id, enabled):
+        """Switch receiving (the ``invoices`` capability) on or off: :meth:`set_capability`."""
+        return self.set_capability(party_id, contract.CAPABILITY_INVOICES, enabled)
 
     def list_hooks(self, party_id=None):
         """Hooks of a party, or the environment's hooks when ``party_id`` is None."""

@@ -178,6 +178,13 @@ def is_valid_hook_id(value):
     return isinstance(value, str) and HOOK_ID_PATTERN.fullmatch(value) is not None
 
 
+def hook_id_after_put(sent_id, answer):
+    """(unconfirmed: eConnect keeps the id we send) The id to use for a hook from now on: ours, unless eConnect's
+    answer to the PUT names another valid id, which then wins (later PUTs and the DELETE must reach its hook)."""
+    answered = (answer or {}).get("id") if isinstance(answer, dict) else None
+    return answered if is_valid_hook_id(answered) and answered != sent_id else sent_id
+
+
 def hook_topics(receiving):
     """The topics of a company's hook: :data:`HOOK_TOPICS_ALWAYS`, plus :data:`HOOK_TOPICS_RECEIVING` while
     receiving is on."""
@@ -359,6 +366,30 @@ def capability_body(capability, enabled):
     return {CAPABILITIES_KEY: {capability: {CAPABILITY_STATE_KEY: CAPABILITY_ON if enabled else CAPABILITY_OFF}}}
 
 
+def capability_explicit_state(config, capability):
+    """(unconfirmed) The state one capability is *set* to in a participant configuration, ``"on"`` or ``"off"``;
+    None when it is inherited (``"inherited => on"``), another word, or not mentioned. A switch whose explicit state
+    already is the wanted one needs no write (so it works after the administrator switched it on eConnect's
+    platform, also with credentials that may not write the configuration)."""
+    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(capability) or {})
+    state = state.get(CAPABILITY_STATE_KEY) if isinstance(state, dict) else state
+    text = str(state or "").strip().lower()
+    return text if text in (CAPABILITY_ON, CAPABILITY_OFF) else None
+
+
+#: (unconfirmed) Whether an end customer's credentials may write their party's participant configuration: no
+#: right in ``PartyPermissions`` says. These answers to the write mean "not allowed", so the administrator switches
+#: it on eConnect's platform instead (HTTP status, or eConnect's error code).
+PARTICIPANT_WRITE_REFUSED_STATUSES = frozenset({401, 403, 405})
+PARTICIPANT_WRITE_REFUSED_CODES = frozenset({ERROR_CODE_FORBIDDEN, "API401", "API405"})
+
+
+def participant_write_refused(status, code):
+    """(unconfirmed) Whether an answer to ``PUT /peppol/config/party/{party}`` means these credentials may not
+    change the configuration (see :data:`PARTICIPANT_WRITE_REFUSED_STATUSES`)."""
+    return status in PARTICIPANT_WRITE_REFUSED_STATUSES or code in PARTICIPANT_WRITE_REFUSED_CODES
+
+
 def capability_enabled(config, capability):
     """(unconfirmed) The state of one capability in a participant configuration: True for ``"on"``, False for
     ``"off"``, for an inherited state what it inherits (``"inherited => off"``; a bare ``"inherited"`` counts as
@@ -443,45 +474,6 @@ def invoice_response_from_event(raw):
     }
 
 
-def receiving_config_body(enabled, current=None):
-    """(unconfirmed) Build the PUT body of the Peppol participant configuration that switches
-    the ``invoices`` capability (receiving) on or off.
-
-    The write semantics of ``PUT /api/v1/peppol/config/party/{party}`` are not documented (reads
-    show ``"inherited"``, meaning on). Choice: read-modify-write. We send back the whole current
-    configuration (so a full-replace PUT loses nothing) with only ``capabilities.invoices.state``
-    set explicitly to ``"on"`` / ``"off"``. Other capabilities (``invoiceResponse``, ...) and the
-    business card are left exactly as read. Never DELETE the configuration: that unregisters the
-    party from Peppol altogether.
-    """
-    body = {k: v for k, v in (current or {}).items() if v is not None}
-    capabilities = dict(body.get(CAPABILITIES_KEY) or {})
-    invoices = dict(capabilities.get(CAPABILITY_INVOICES) or {})
-    invoices[CAPABILITY_STATE_KEY] = CAPABILITY_ON if enabled else CAPABILITY_OFF
-    capabilities[CAPABILITY_INVOICES] = invoices
-    body[CAPABILITIES_KEY] = capabilities
-    return body
-
-
-def receiving_enabled(config):
-    """(unconfirmed) Read the receiving switch from a participant configuration.
-
-    Returns True for ``"on"``, False for ``"off"``, and for an inherited state what it inherits:
-    eConnect shows ``"inherited => on"`` (a bare ``"inherited"`` counts as on, the platform's default).
-    None when the configuration does not mention the ``invoices`` capability.
-    """
-    state = (((config or {}).get(CAPABILITIES_KEY) or {}).get(CAPABILITY_INVOICES) or {}).get(
-        CAPABILITY_STATE_KEY
-    )
-    if state is None:
-        return None
-    text = str(state).strip().lower()
-    if text.startswith(CAPABILITY_INHERITED):
-        inherited = text[len(CAPABILITY_INHERITED):].strip().lstrip("=>").strip()
-        return inherited != CAPABILITY_OFF
-    return text == CAPABILITY_ON
-
-
 #: Names in the sent-status history (``GET .../salesInvoice/{id}/status``, "for debugging only") and what each
 #: one means, as a webhook topic (None: still under way). The canonical names are ``Pending``, ``Validated``,
 #: ``Routed``, ``Delivered``, ``Rejected``, ``Failed``; the phase table also names ``Acknowledged`` (new docs
@@ -503,6 +495,11 @@ SENT_STATUS_TOPICS = {
 
 def _status_key(name):
     return "".join(ch for ch in str(name or "") if ch not in " -_").lower()
+
+
+def is_known_sent_status(name):
+    """Whether a sent-status name is one we know (documented, or topic-shaped), whatever it means."""
+    return _status_key(name) in SENT_STATUS_TOPICS
 
 
 def sent_status_topic(history):
@@ -537,3 +534,36 @@ def received_error_topic(matches_sent_invoice):
     sent invoices, it is a permanent failure of that upload (as ``InvoiceSentError``); otherwise (None) a document
     eConnect rejected for us as receiver."""
     return TOPIC_INVOICE_SENT_ERROR if matches_sent_invoice else None
+
+
+# =============================================================================================
+# The unconfirmed points, by name: what tools/econnect_smoke.py reports eConnect's answer to, and what the README's
+# Limits section lists. Each names the choice above that it stands for.
+# =============================================================================================
+UNCONFIRMED = {
+    "party_id_form": "which form of a party id eConnect wants in paths, queries and bodies (PATH_PARTY_ID_FORM: "
+    "the letter form, NL:KVK:12345678, url-encoded)",
+    "domain_id_header": "whether calls need the .NET client's X-EConnect-DomainId header (SEND_DOMAIN_ID_HEADER: "
+    "not sent)",
+    "hook_id": "whether eConnect keeps the hook id we choose, and what it does with a hook without one (new_hook_id: "
+    "we always send ours)",
+    "hook_http_action": "whether eConnect refuses an http:// hook action (only https is registered)",
+    "sent_status_names": "which names the sent-status history shows (SENT_STATUS_TOPICS: the documented ones in any "
+    "case, and topic-shaped names)",
+    "received_error_on_upload": "whether a validation failure of our upload comes as InvoiceReceivedError or as a 400 "
+    "on the upload (received_error_topic: both are handled)",
+    "participant_write": "whether an end customer's credentials may write their party's Peppol configuration "
+    "(participant_write_refused: if not, the administrator switches receiving on eConnect's platform)",
+    "participant_write_semantics": "whether a configuration write merges or replaces, and which states besides "
+    "on/off/inherited it takes (capability_body: only what changes is sent)",
+    "download_format_param": "the name of the download format parameter (DOWNLOAD_FORMAT_PARAM: targetFormat, or "
+    "targetDocumentTypeId; none is sent: the original format)",
+    "invoice_response_wire_form": "how an invoice response goes on the wire (INVOICE_RESPONSE_WIRE_FORM: codes in the "
+    "object form, not the flat form of the new docs)",
+    "invoice_response_event_shape": "which shape of InvoiceResponseReceived production sends "
+    "(invoice_response_event_ids: both are read)",
+    "invoice_response_delivery_option": "how to ask whether a seller takes invoice responses "
+    "(DOCUMENT_FAMILY_INVOICE_RESPONSE, CHECK_RESPONSE_DELIVERY_OPTION)",
+    "invoice_response_retry": "whether eConnect answers 409 to a repeated response document id (a response is "
+    "retried under its own X-EConnect-DocumentId)",
+}

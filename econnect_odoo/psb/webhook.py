@@ -1,4 +1,4 @@
-"""Webhook events from eConnect: signature check, time-window check, parsing.
+"""Webhook events from eConnect: signature check, time-window check, parsing; and whether eConnect can call an address.
 
 eConnect POSTs a JSON event and signs the raw body::
 
@@ -11,9 +11,11 @@ before anything is parsed) and returns a :class:`WebhookEvent`.
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from . import contract
 
@@ -25,11 +27,13 @@ __all__ = [
     "WebhookError",
     "WebhookEvent",
     "check_sent_on",
+    "is_loopback_host",
     "parse_event",
     "parse_timestamp",
     "sign_body",
     "verify_event",
     "verify_signature",
+    "webhook_address_problem",
 ]
 
 SIGNATURE_HEADER = contract.HEADER_SIGNATURE
@@ -295,3 +299,52 @@ def verify_event(secret, body, signature_header, now=None, window_seconds=contra
     event = parse_event(body)
     check_sent_on(event, now=now, window_seconds=window_seconds)
     return event
+
+
+# ---------------------------------------------------------------------------------------------
+# The address eConnect calls
+# ---------------------------------------------------------------------------------------------
+#: Name suffixes that never resolve on the internet (RFC 6761, RFC 8375, common private zones).
+PRIVATE_NAME_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home", ".home.arpa", ".corp", ".intranet",
+                         ".test", ".example", ".invalid", ".localdomain")
+
+
+def is_loopback_host(host):
+    """Whether ``host`` (a name or an address) is this machine."""
+    host = (host or "").strip("[]").rstrip(".").lower()
+    if host in contract.LOOPBACK_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def webhook_address_problem(url, loopback_allowed=False):
+    """Why eConnect could not call ``url`` (a webhook address), or None when it can.
+
+    Hook actions are ``https`` addresses that eConnect reaches from the internet (PSB-API.md, "Hooks"): the secret is
+    in them and events carry invoice data. Reasons: ``"invalid"`` (no http(s) URL with a host), ``"not_https"``,
+    ``"not_public"`` (loopback, a private, link-local or reserved address, a name without a dot or in a private
+    zone). ``loopback_allowed`` (tests: eConnect itself is a simulator on this machine) lets a loopback host through,
+    over http too."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+        host = (parts.hostname or "").rstrip(".").lower()
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return "invalid"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        return "invalid"
+    if is_loopback_host(host):
+        return None if loopback_allowed else "not_public"
+    if scheme != "https":
+        return "not_https"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if "." not in host or host.endswith(PRIVATE_NAME_SUFFIXES):
+            return "not_public"
+        return None
+    return None if address.is_global else "not_public"

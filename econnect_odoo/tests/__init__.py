@@ -21,3 +21,5 @@ from . import test_translations
 from . import test_attack_webhook
 from . import test_attack_mail
 from . import test_responses_received
+from . import test_responses_sent
+from . import test_attack_company

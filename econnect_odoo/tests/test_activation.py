@@ -117,6 +117,52 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertNotEqual(self.company.econnect_hook_id, original)
         self.assertEqual(self.company.sudo().econnect_hook_database, "a-copy-of-the-database")
 
+    def _base_url(self, url):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", url)
+        self.env.invalidate_all()  # the address shown is computed when read (a new request in the web client)
+
+    def test_webhook_address_must_be_public_https(self):
+        """eConnect posts to https addresses it reaches from the internet: activation refuses anything else before
+        eConnect is called, and says how to set web.base.url. The form shows the address eConnect will call."""
+        production = self.env["econnect.connection"].create({
+            "name": "Production", "environment": "production", "client_id": "c", "client_secret": "s",
+            "username": "u", "password": "p",
+        })
+        self.company.econnect_connection_id = production
+        for url, reason in (
+            ("http://localhost:8069", "cannot be reached from the internet"),  # eConnect is not on this machine
+            ("http://odoo.example.com", "not https"),
+            ("https://10.1.2.3", "cannot be reached from the internet"),
+            ("https://odoo", "cannot be reached from the internet"),
+            ("https://odoo.company.local", "cannot be reached from the internet"),
+        ):
+            with self.subTest(url=url):
+                self._base_url(url)
+                self.assertIn(reason, self.company.econnect_webhook_problem)
+                self.assertEqual(self.company.econnect_webhook_address, f"{url}/econnect/webhook/…")
+                with self.assertRaisesRegex(UserError, reason) as caught:
+                    self.company.action_econnect_activate()
+                self.assertIn("web.base.url", str(caught.exception))
+                self.assertEqual(self.company.econnect_state, "not_connected")
+        self.assertFalse(self.simulator.requests, "nothing was asked of eConnect")
+        self._base_url("https://odoo.example.com")
+        self.assertFalse(self.company.econnect_webhook_problem)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.econnect_webhook_address, "https://odoo.example.com/econnect/webhook/…")
+
+    def test_webhook_address_public_https_is_registered(self):
+        self._base_url("https://odoo.example.com")
+        self.company.action_econnect_activate()
+        (put,) = self.requests_to("/hook", method="PUT")
+        self.assertTrue(put.json()["action"].startswith("https://odoo.example.com/econnect/webhook/"))
+
+    def test_webhook_address_on_loopback_only_for_an_econnect_on_loopback(self):
+        """Tests: the simulator (the connection's eConnect) runs on this machine, so it can call a loopback Odoo."""
+        self._base_url("http://127.0.0.1:8069")
+        self.assertFalse(self.company.econnect_webhook_problem)
+        self.company.action_econnect_activate()
+        self.assertEqual(self.company.econnect_state, "active")
+
     def test_activate_refuses_party_without_send_permission(self):
         self.company.econnect_party_id = OTHER_PARTY
         with self.assertRaisesRegex(UserError, "canSendDocument"):
@@ -188,15 +234,67 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
         self.assertFalse(self.requests_to("/peppol/config/", method="DELETE"), "never unregister the party")
 
+    def _config(self, state):
+        """The party's receiving capability at eConnect as the platform left it (the simulator outlives the test)."""
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": state})
+        self.addCleanup(self.simulator.set_peppol_config, PARTY, capabilities={"invoices": "inherited"})
+
+    def test_receive_writes_only_what_changes(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        writes = len(self.simulator.config_writes)
+        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.company.econnect_receive = False
+        bodies = [w["body"] for w in self.simulator.config_writes[writes:]]
+        self.assertEqual(bodies, [
+            {"capabilities": {"invoices": {"state": "on"}}},
+            {"capabilities": {"invoices": {"state": "off"}}},
+        ], "never the read echoed back (id, createdOn, 'inherited => ...')")
+
     def test_receive_refused_by_econnect_leaves_switch(self):
+        """Credentials that may not write the participant configuration: the administrator is told to switch
+        receiving on eConnect's platform, and Odoo's switch stays as it was."""
+        self._config("off")
         self.company.action_econnect_activate()
         self.company.econnect_receive_journal_id = self.purchase_journal
         self.simulator.refuse_config_changes(PARTY, "API403", "Receiving is not allowed for this party")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
-        with self.assertRaisesRegex(UserError, "Receiving is not allowed"):
+        with self.assertRaisesRegex(UserError, "on eConnect's platform") as caught:
             self.company.econnect_receive = True
+        self.assertIn("Receiving is not allowed for this party", str(caught.exception))
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
+        self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
+
+        # the administrator switches it on at eConnect's platform: Odoo's switch now only reads it
+        self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on"})
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+        self.assertIn("InvoiceReceived", self._hooks()[0].topics)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_receive_refused_but_already_on_by_inheritance(self):
+        """Receiving already on by the environment's default ("inherited => on"): a refused write changes nothing
+        that matters, and Odoo's switch goes on."""
+        self._config("inherited")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        self.company.econnect_receive = True
+        self.assertTrue(self.company.econnect_receive)
+
+    def test_receive_other_errors_are_not_the_platform_hint(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with self.assertRaises(UserError) as caught:
+            self.company.econnect_receive = True
+        self.assertNotIn("platform", str(caught.exception))
+        self.assertIn("rejected the request", str(caught.exception))
+        self.assertFalse(self.company.econnect_receive)
 
     def test_receive_hook_refused_puts_capability_back(self):
         """eConnect accepts the capability but refuses the hook update: the switch stays off, there too."""
@@ -233,7 +331,8 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.company.econnect_receive = True
         self.company.action_econnect_deactivate()
         notes = demo.message_ids.mapped("body")
-        self.assertEqual(len([n for n in notes if "[Demo]" in n]), 3, notes)
+        self.assertEqual(len([n for n in notes if "[Demo]" in n]), 4, notes)
+        self.assertTrue(any("Invoice responses switched on" in n for n in notes), notes)
         self.assertTrue(any("activated" in n and PARTY in n for n in notes), notes)
         self.assertTrue(any("now receives e-invoices" in n for n in notes), notes)
         self.assertTrue(any("deactivated" in n for n in notes), notes)

@@ -100,7 +100,11 @@ class TestConnection(EconnectSimulatorMixin, TransactionCase):
         with socket.socket() as sock:  # a port nobody listens on
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        self.connection.write({"api_url": f"http://127.0.0.1:{port}", "identity_url": f"http://127.0.0.1:{port}"})
+        # (the keys are entered again: a change of URL clears them)
+        self.connection.write({
+            "api_url": f"http://127.0.0.1:{port}", "identity_url": f"http://127.0.0.1:{port}",
+            "client_secret": CLIENT_SECRET, "password": PASSWORD,
+        })
         self._assert_failure_changes_nothing(self.connection, "could not reach eConnect")
 
     def test_untrusted_certificate(self):
@@ -115,7 +119,9 @@ class TestConnection(EconnectSimulatorMixin, TransactionCase):
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
         url = f"https://localhost:{server.server_address[1]}"
-        self.connection.write({"api_url": url, "identity_url": url})
+        self.connection.write({
+            "api_url": url, "identity_url": url, "client_secret": CLIENT_SECRET, "password": PASSWORD,
+        })
         with patch.dict(os.environ):
             os.environ.pop("REQUESTS_CA_BUNDLE", None)
             os.environ.pop("CURL_CA_BUNDLE", None)

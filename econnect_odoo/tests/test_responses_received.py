@@ -147,3 +147,50 @@ class TestCustomersAnswers(EconnectReceiveMixin, HttpCase):
         self.assertEqual(event.state, "error")
         self.assertIn("zz", event.last_error)
         self.assertFalse(move.econnect_response_status)
+
+    # -- the invoice's history of answers --------------------------------------------------------------------
+    def test_history_keeps_every_answer_in_words(self):
+        move = self.sent_invoice()
+        self.answer(move, "AB", shape="new")
+        self.answer(move, "RE", reasons={"PRI": "Unit price is wrong"}, actions={"CNF": None}, note="Order 42",
+                    shape="old", details=True)
+        self.answer(move, "PD", shape="old", details=False)
+        history = move.econnect_response_ids.sorted("id")
+        self.assertEqual(history.mapped("status"), ["AB", "RE", "PD"])
+        self.assertEqual(set(history.mapped("direction")), {"in"})
+        self.assertEqual(set(history.mapped("state")), {"received"})
+        rejected = history[1]
+        self.assertEqual(rejected.summary, "Prices incorrect: Unit price is wrong\nAsked: Credit fully")
+        self.assertEqual(rejected.note, "Order 42")
+        self.assertTrue(all(history.mapped("document_id")))
+        self.assertEqual(move.econnect_response_status, "PD", "the latest answer shows")
+
+    def test_the_same_answer_announced_twice_is_recorded_once(self):
+        move = self.sent_invoice()
+        response_id = self.answer(move, "AP", shape="new")
+        self.env.flush_all()
+        # eConnect announces it again (another creation time: another event)
+        self.simulator.emit_event(
+            PARTY, "InvoiceResponseReceived", document_id=move.econnect_uuid, response_document_id=response_id
+        )
+        self.wait_for_webhooks(2, topic="InvoiceResponseReceived")
+        self.pull()
+        events = self.response_event(response_id)
+        self.assertEqual(len(events), 2)
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(len(move.econnect_response_ids), 1)
+
+    def test_invoices_are_filtered_and_grouped_by_customer_answer(self):
+        accepted, rejected = self.sent_invoice(), self.sent_invoice()
+        self.answer(accepted, "AP")
+        self.answer(rejected, "RE", reasons={"QTY": "8, not 10"})
+        Move = self.env["account.move"]
+        groups = Move.read_group(
+            [("id", "in", (accepted | rejected).ids)], ["econnect_response_status"], ["econnect_response_status"]
+        )
+        self.assertEqual({g["econnect_response_status"]: g["econnect_response_status_count"] for g in groups},
+                         {"AP": 1, "RE": 1})
+        self.assertEqual(Move.search([("id", "in", (accepted | rejected).ids),
+                                      ("econnect_response_status", "in", ("RE", "UQ"))]), rejected)
+        search_view = self.env.ref("econnect_odoo.view_account_invoice_filter_econnect_response")
+        self.assertIn("group_econnect_response_status", search_view.arch)

@@ -30,7 +30,7 @@ class TestTranslations(EconnectUsersMixin, TransactionCase):
         self.assertEqual(
             dict(fields["environment"]["selection"]),
             {
-                "demo": "Demo (ingebouwde simulator, geen inloggegevens)",
+                "demo": "Demo (de eConnect-simulator van de ontwikkeltools, geen inloggegevens)",
                 "acceptance": "Acceptatie (test)",
                 "production": "Productie",
                 "custom": "Eigen URL's",

@@ -1,0 +1,1 @@
+from . import econnect_demo_nl

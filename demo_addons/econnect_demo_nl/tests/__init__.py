@@ -1,0 +1,2 @@
+from . import test_demo_data
+from . import test_walkthrough
