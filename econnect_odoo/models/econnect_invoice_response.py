@@ -223,9 +223,16 @@ class EconnectInvoiceResponse(models.Model):
         self._econnect_commit()
         return claimed
 
-    def _econnect_send(self):
-        """Send these queued answers now, one by one, each committed before its call and after its outcome."""
-        for response in self.sudo()._econnect_claim():
+    def _econnect_send(self, deadline=None):
+        """Send these queued answers now, one by one, each committed before its call and after its outcome. Past
+        ``deadline`` (a time.time()), the answers not tried yet are handed back to the queue, due at once."""
+        claimed = self.sudo()._econnect_claim()
+        for index, response in enumerate(claimed):
+            if deadline is not None and time.time() >= deadline:
+                for left in claimed[index:]:
+                    left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
+                self._econnect_commit()
+                break
             response._econnect_send_one()
             self._econnect_commit()
 
@@ -391,6 +398,6 @@ class EconnectInvoiceResponse(models.Model):
             if not due:
                 break
             seen += due.ids
-            due._econnect_send()
+            due._econnect_send(deadline)
         if self.sudo().search_count(domain, limit=1):
             self.env.ref(CRON_XMLID).sudo()._trigger(fields.Datetime.now() + timedelta(seconds=1))
