@@ -13,6 +13,7 @@ from . import account_edi_xml_ubl_bis3
 from . import account_tax
 from . import econnect_notification
 from . import econnect_user_email
+from . import econnect_email_link
 from . import account_move_mail_submission
 from . import res_company_submission
 from . import account_move_receive

@@ -4,9 +4,14 @@ Odoo already turns mail sent to a purchase journal's alias into draft vendor bil
 ``message_new``, then the attachments' import in ``_message_post_after_hook``). For the journal that receives
 eConnect e-invoices of an *active* company, that alias only accepts mail from:
 
-* the main e-mail address of an internal eConnect user allowed in that company, or
-* a verified (and, when on another domain, approved) additional address of such a user
-  (``econnect.user.email``).
+* the main e-mail address of an internal eConnect user allowed in that company, when it is on the company's own
+  e-mail domain, or
+* a verified (and, when on another domain, approved) address of such a user (``econnect.user.email``): an
+  additional address, or the user's main address confirmed the same way.
+
+The sender is judged on the raw ``From`` header as it arrived (``tools/mail_sender.py``): exactly one mailbox,
+the address in angle brackets, no address in the display name. Every refusal is answered to that real address,
+never to the one the mail pretends to come from (and not at all when it names no single address).
 
 Mail from anyone else, or without a PDF or XML attachment, creates nothing: the mail gateway's bounce tells the
 sender why (in their language when Odoo knows them). Accepted mail goes through Odoo's standard import; each
@@ -25,18 +30,25 @@ from odoo.tools import email_normalize
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
+from ..tools import mail_sender
+from .econnect_user_email import email_domain
+
 _logger = logging.getLogger(__name__)
 
 # Attachments that can become a bill: Odoo imports PDF (and embedded or UBL/CII XML) invoices.
 DOCUMENT_EXTENSIONS = (".pdf", ".xml")
 # message_dict key carrying our refusal from the route check to the bounce (popped there, never posted).
 REFUSAL_KEY = "econnect_submission_refusal"
+# message_dict key: the address the refusal is answered to (the real one of the raw From header, or None).
+REPLY_KEY = "econnect_submission_reply_to"
 
 REFUSE_UNKNOWN = "unknown"
 REFUSE_PENDING = "pending"
 REFUSE_TO_APPROVE = "to_approve"
 REFUSE_REFUSED = "refused"
 REFUSE_NO_DOCUMENT = "no_document"
+REFUSE_SENDER = "sender"  # the raw From header names no single sender, or an address in a display name
+REFUSE_MAIN_UNCONFIRMED = "main_unconfirmed"  # a main address on another domain, not confirmed
 
 
 def is_document(attachment):
@@ -71,7 +83,8 @@ class AccountJournal(models.Model):
         return self.env["res.company"]
 
     def _econnect_submitter(self, email_from):
-        """Who submits mail from ``email_from`` to this journal's alias: ``(user, refusal)``.
+        """Who submits mail from ``email_from`` (the address judged on the raw From header) to this journal's alias:
+        ``(user, refusal)``.
 
         ``user`` is the trusted user (an empty recordset when refused); ``refusal`` one of the REFUSE_* codes.
         """
@@ -90,31 +103,44 @@ class AccountJournal(models.Model):
                 and user.has_group("econnect_odoo.group_econnect_user")
             )
 
-        # Odoo does not keep main addresses unique: the oldest trusted user with that address submits.
+        address = self.env["econnect.user.email"]._econnect_find(normalized)
+        if address.is_main and address.email_normalized != address.user_id.sudo().email_normalized:
+            address = address.browse()  # the confirmation of an address its user no longer has
+        if address and trusted(address.user_id.sudo()):
+            if address.state == "verified":
+                return address.user_id.sudo(), None
+            return users, {
+                "pending": REFUSE_PENDING,
+                "to_approve": REFUSE_TO_APPROVE,
+            }.get(address.state, REFUSE_REFUSED)
+        # Odoo does not keep main addresses unique: the oldest trusted user with that address submits. A main
+        # address is anybody's to type in their Preferences: trusted as it is on the company's own mail domain only.
         primary = users.search([("email_normalized", "=", normalized), ("share", "=", False)], order="id")
         primary = primary.filtered(trusted)
-        if primary:
-            return primary[0], None
-        address = self.env["econnect.user.email"]._econnect_find(normalized)
-        if not address or not trusted(address.user_id.sudo()):
+        if not primary:
             return users, REFUSE_UNKNOWN
-        if address.state == "verified":
-            return address.user_id.sudo(), None
-        return users, {
-            "pending": REFUSE_PENDING,
-            "to_approve": REFUSE_TO_APPROVE,
-        }.get(address.state, REFUSE_REFUSED)
+        own_domain = email_domain(company.email)
+        if own_domain and email_domain(normalized) == own_domain:
+            return primary[0], None
+        return users, REFUSE_MAIN_UNCONFIRMED
 
-    def _econnect_check_alias_mail(self, message_dict, new_document):
+    def _econnect_check_alias_mail(self, message, message_dict, new_document):
         """The AliasError refusing a mail to this journal's alias, or False to let Odoo process it."""
         self.ensure_one()
         if not self._econnect_submission_company():
             return False
-        user, refusal = self._econnect_submitter(message_dict.get("email_from"))
+        # The raw From header as it arrived: Odoo's parsing may have read "alice@x <mallory@y>" as Alice's.
+        address, refusal = mail_sender.judge(mail_sender.raw_from_headers(message))
+        user = self.env["res.users"]
+        if refusal:
+            refusal = REFUSE_SENDER
+        else:
+            user, refusal = self._econnect_submitter(address)
         if not refusal and new_document and not any(is_document(a) for a in message_dict.get("attachments") or ()):
             refusal = REFUSE_NO_DOCUMENT
         if refusal:
             message_dict[REFUSAL_KEY] = refusal
+            message_dict[REPLY_KEY] = address
             return AliasError(f"econnect_submission_{refusal}", f"eConnect submission refused ({refusal})")
         # the submitting user is the author of the mail, also when it came from an additional address
         message_dict["author_id"] = user.partner_id.id
@@ -125,6 +151,20 @@ class AccountJournal(models.Model):
         self.ensure_one()
         company = self.sudo().company_id.name
         address = email_normalize(email_from or "", strict=False) or email_from
+        if refusal == REFUSE_SENDER:
+            return self.env._(
+                "Your message was not accepted: its From line must name exactly one sender, without an e-mail "
+                "address in the sender's name. Nothing was created for %(company)s. Send the invoice again from your "
+                "own mailbox as it is.",
+                company=company,
+            )
+        if refusal == REFUSE_MAIN_UNCONFIRMED:
+            return self.env._(
+                "%(address)s is the e-mail address of your Odoo user, but it is not on the e-mail domain of "
+                "%(company)s, so nothing was created. Confirm it first (in Odoo: Preferences > eConnect > Confirm "
+                "my address; Odoo mails a link to it), then send your invoice again.",
+                address=address, company=company,
+            )
         if refusal == REFUSE_NO_DOCUMENT:
             return self.env._(
                 "Your message has no PDF or XML attachment, so no vendor bill was created for %(company)s. "
@@ -168,7 +208,7 @@ class AccountMove(models.Model):
         alias = route[4] if len(route) > 4 else None
         if route[0] == "account.move" and alias and not route[1]:
             journal = self.env["account.journal"]._econnect_journal_of_alias(alias)
-            error = journal._econnect_check_alias_mail(message_dict, new_document=True) if journal else False
+            error = journal._econnect_check_alias_mail(message, message_dict, new_document=True) if journal else False
             if error:
                 _logger.info(
                     "Mail with Message-Id %s to %s refused: %s",
@@ -184,7 +224,7 @@ class AccountMove(models.Model):
         if error or not self.ids:
             return error
         journal = self.env["account.journal"]._econnect_journal_of_alias(alias)
-        return journal._econnect_check_alias_mail(message_dict, new_document=False) if journal else False
+        return journal._econnect_check_alias_mail(message, message_dict, new_document=False) if journal else False
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -224,6 +264,31 @@ class AccountMove(models.Model):
 
 class MailAlias(models.Model):
     _inherit = "mail.alias"
+
+    def _alias_bounce_incoming_email(self, message, message_dict, set_invalid=True):
+        """Our refusals are answered to the address the raw From header really names (never to Return-Path or to
+        the address Odoo's parsing read, which a forged header chooses), and not at all when it names none."""
+        if REFUSAL_KEY not in message_dict or not self.env["account.journal"]._econnect_journal_of_alias(self):
+            return super()._alias_bounce_incoming_email(message, message_dict, set_invalid=set_invalid)
+        self.ensure_one()
+        reply_to = message_dict.pop(REPLY_KEY, None)
+        if not reply_to:
+            message_dict.pop(REFUSAL_KEY, None)
+            _logger.info(
+                "Mail with Message-Id %s to %s refused without a reply: its From header names no single address",
+                message_dict.get("message_id"), self.display_name,
+            )
+            return
+        # (not in the language of the partner the forged From named)
+        author = message_dict.get("author_id") if message_dict[REFUSAL_KEY] != REFUSE_SENDER else False
+        body = self._get_alias_bounced_body({**message_dict, "email_from": reply_to, "author_id": author})
+        message_dict.pop(REFUSAL_KEY, None)
+        self.env["mail.thread"]._routing_create_bounce_email(
+            reply_to, body, message,
+            references=message_dict["message_id"],
+            email_to=reply_to,
+            recipient_ids=self.create_uid.partner_id.ids if self.create_uid.active else [],
+        )
 
     def _get_alias_bounced_body(self, message_dict):
         refusal = message_dict.pop(REFUSAL_KEY, None)

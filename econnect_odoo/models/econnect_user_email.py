@@ -11,6 +11,12 @@ user's main company (``res.users.company_id``, kept in sync): the company whose 
 an eConnect administrator must approve the address, and whose eConnect administrators see and approve it.
 Whether an address may submit invoices *to a given company* is decided when the mail arrives: its user must
 be allowed in that company (see ``account_move_mail_submission.py``).
+
+A user's *main* Odoo address is trusted for submissions at once only on the e-mail domain of the company the mail
+goes to; on any other domain it is confirmed the same way, as a record with ``is_main`` (created from the user's
+Preferences, removed when the user's address changes).
+
+Every link mailed is counted (``econnect.email.link``): one per address per few minutes, a daily cap per user.
 """
 
 import hashlib
@@ -36,8 +42,12 @@ VERIFY_USED = "used"
 VERIFY_INVALID = "invalid"
 VERIFY_WRONG_USER = "wrong_user"
 
-# Fields that change only through the verification link or an administrator's decision.
-PROTECTED_FIELDS = ("email", "user_id", "state", "verified_on", "token_hash", "token_expires", "decided_by_id")
+# Fields that change only through the verification link or an administrator's decision: all that say which
+# address it is, whose, and whether it may submit.
+PROTECTED_FIELDS = (
+    "email", "email_normalized", "user_id", "company_id", "is_main", "state", "verified_on", "link_sent_on",
+    "token_hash", "token_expires", "decided_by_id",
+)
 
 
 def hash_token(token):
@@ -66,6 +76,11 @@ class EconnectUserEmail(models.Model):
     )
     email = fields.Char(string="E-mail address", required=True)
     email_normalized = fields.Char(compute="_compute_email_normalized", store=True, index=True)
+    is_main = fields.Boolean(
+        string="Odoo address", readonly=True,
+        help="The user's own Odoo e-mail address, confirmed for submitting invoices (needed when it is not on the "
+        "e-mail domain of the company the invoices go to).",
+    )
     state = fields.Selection(
         selection=[
             ("pending", "Awaiting verification"),
@@ -123,7 +138,7 @@ class EconnectUserEmail(models.Model):
         return not company_domain or email_domain(self.email) != company_domain
 
     @api.model
-    def _econnect_check_new_address(self, user, email):
+    def _econnect_check_new_address(self, user, email, main=False):
         """Raise a clear error when ``email`` cannot become an additional address of ``user``."""
         email = (email or "").strip()
         normalized = email_normalize(email, strict=True)
@@ -138,8 +153,11 @@ class EconnectUserEmail(models.Model):
             raise ValidationError(
                 self.env._("Only eConnect users can add e-mail addresses (%s is not one).", user.name)
             )
-        if user.email_normalized == normalized:
-            raise ValidationError(self.env._("%s is already your main e-mail address.", email))
+        if main != (user.email_normalized == normalized):
+            raise ValidationError(
+                self.env._("%s is not your Odoo e-mail address.", email) if main
+                else self.env._("%s is already your main e-mail address.", email)
+            )
         existing = self.sudo().search([("email_normalized", "=", normalized)])
         if existing.filtered(lambda a: a.user_id == user):
             raise ValidationError(self.env._("You already added %s.", email))
@@ -161,11 +179,11 @@ class EconnectUserEmail(models.Model):
         seen = set()
         for vals in vals_list:
             if vals.get("state", "pending") != "pending" or any(
-                vals.get(fname) for fname in ("verified_on", "token_hash", "token_expires", "decided_by_id")
+                vals.get(fname) for fname in PROTECTED_FIELDS if fname not in ("email", "user_id", "is_main", "state")
             ):
                 raise AccessError(self.env._("A new e-mail address always starts awaiting its verification."))
             user = self.env["res.users"].browse(vals.get("user_id") or self.env.uid)
-            vals["email"] = self._econnect_check_new_address(user, vals.get("email"))
+            vals["email"] = self._econnect_check_new_address(user, vals.get("email"), main=bool(vals.get("is_main")))
             normalized = email_normalize(vals["email"], strict=True)
             if normalized in seen:
                 raise ValidationError(self.env._("You added %s twice.", vals["email"]))
@@ -213,10 +231,12 @@ class EconnectUserEmail(models.Model):
         }
 
     def _econnect_send_verification(self):
-        """Create a one-time token per address (valid 24 hours, stored hashed) and mail its link."""
+        """Create a one-time token per address (valid 24 hours, stored hashed) and mail its link: at most one per
+        address per few minutes and a number per user per day (``econnect.email.link``)."""
         template = self.env.ref("econnect_odoo.mail_template_econnect_email_verification")
         now = fields.Datetime.now()
         for address in self:
+            self.env["econnect.email.link"]._econnect_count_link(address.sudo().user_id, address.email_normalized)
             token = secrets.token_urlsafe(32)
             address._econnect_write({
                 "token_hash": hash_token(token),

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import email_normalize
 
 from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
@@ -74,6 +75,12 @@ class ResPartner(models.Model):
             users = self.sudo().user_ids
             if users:
                 users._econnect_check_main_email(vals["email"])
+        if "email" in vals:
+            # a confirmation of the old address (econnect.user.email, is_main) means nothing for the new one
+            changed = self.sudo().filtered(
+                lambda p: (p.email_normalized or False) != (email_normalize(vals["email"] or "") or False)
+            )
+            changed.user_ids._econnect_forget_main_email()
         return super().write(vals)
 
     @api.depends("peppol_endpoint", "country_code", "company_registry", "vat")

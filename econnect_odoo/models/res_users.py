@@ -1,6 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
+
+from .econnect_user_email import email_domain
 
 # The preference (boolean field on res.users) that decides whether a user gets e-mails of each
 # notification kind (see econnect_notifier.NOTIFICATION_KINDS).
@@ -16,7 +18,7 @@ ECONNECT_SELF_WRITEABLE = [
     "econnect_receive_prompt_disabled",
     "econnect_email_ids",
 ]
-ECONNECT_SELF_READABLE = [*ECONNECT_SELF_WRITEABLE, "econnect_submission_emails"]
+ECONNECT_SELF_READABLE = [*ECONNECT_SELF_WRITEABLE, "econnect_submission_emails", "econnect_main_email_state"]
 
 
 class ResUsers(models.Model):
@@ -50,9 +52,24 @@ class ResUsers(models.Model):
     econnect_email_ids = fields.One2many(
         "econnect.user.email",
         "user_id",
+        domain=[("is_main", "=", False)],
         string="Additional e-mail addresses",
         help="Other addresses of yours that may submit invoices by e-mail, once verified (and, when they are on "
         "another domain than your company's, approved by an eConnect administrator).",
+    )
+    econnect_main_email_state = fields.Selection(
+        selection=[
+            ("company_domain", "Trusted: on your company's e-mail domain"),
+            ("unconfirmed", "Not confirmed"),
+            ("pending", "Awaiting confirmation"),
+            ("to_approve", "Awaiting approval"),
+            ("verified", "Confirmed"),
+            ("refused", "Refused"),
+        ],
+        string="Your Odoo address for invoices",
+        compute="_compute_econnect_main_email_state",
+        help="Invoices mailed from your Odoo e-mail address are trusted at once when it is on your company's e-mail "
+        "domain; from any other address only once you confirmed it with the link Odoo mails to it.",
     )
     econnect_submission_emails = fields.Char(
         string="Submit invoices to",
@@ -67,6 +84,54 @@ class ResUsers(models.Model):
     @property
     def SELF_WRITEABLE_FIELDS(self):
         return [*super().SELF_WRITEABLE_FIELDS, *ECONNECT_SELF_WRITEABLE]
+
+    @api.depends("email", "company_id.email")
+    def _compute_econnect_main_email_state(self):
+        for user in self:
+            normalized = user.email_normalized
+            main = user._econnect_main_address().filtered(lambda a, n=normalized: a.email_normalized == n)
+            if main:
+                user.econnect_main_email_state = main[0].state
+            elif normalized and email_domain(normalized) == email_domain(user.sudo().company_id.email):
+                user.econnect_main_email_state = "company_domain"
+            else:
+                user.econnect_main_email_state = "unconfirmed"
+
+    def action_econnect_confirm_main_email(self):
+        """Preferences button: mail the confirmation link to the user's own Odoo address (a new one when one was
+        sent before: the previous link stops working)."""
+        self.ensure_one()
+        self.env["res.company"]._econnect_check_access(None, "user")
+        if self != self.env.user and not self.env.su:
+            raise AccessError(self.env._("You can only confirm your own e-mail address."))
+        Address = self.env["econnect.user.email"].sudo()
+        main = self._econnect_main_address()
+        if main and main.email_normalized != self.email_normalized:
+            main.unlink()  # an address the user no longer has
+            main = Address
+        if main:
+            main.action_send_verification()
+        else:
+            if not self.email:
+                raise UserError(self.env._("Enter your e-mail address first."))
+            Address.with_user(self).sudo().create({"email": self.email, "user_id": self.id, "is_main": True})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("A confirmation link was sent to %s.", self.email),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _econnect_forget_main_email(self):
+        """The user's address changed: a confirmation of the old one means nothing any more."""
+        self._econnect_main_address().unlink()
+
+    def _econnect_main_address(self):
+        """The confirmation records of these users' own Odoo addresses (``econnect.user.email`` with is_main)."""
+        return self.env["econnect.user.email"].sudo().search([("user_id", "in", self.ids), ("is_main", "=", True)])
 
     def _compute_econnect_submission_emails(self):
         for user in self:
