@@ -221,9 +221,16 @@ class EconnectInvoiceResponse(models.Model):
         self._econnect_commit()
         return claimed
 
-    def _econnect_send(self):
-        """Send these queued answers now, one by one, each committed before its call and after its outcome."""
-        for response in self.sudo()._econnect_claim():
+    def _econnect_send(self, budget=None):
+        """Send these queued answers now, one by one, each committed before its call and after its outcome. Once
+        ``budget`` (tools/budget.py) is spent, the answers not tried yet are handed back to the queue, due at once."""
+        claimed = self.sudo()._econnect_claim()
+        for index, response in enumerate(claimed):
+            if budget is not None and budget.spent():
+                for left in claimed[index:]:
+                    left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
+                self._econnect_commit()
+                break
             response._econnect_send_one()
             self._econnect_commit()
 
@@ -380,15 +387,18 @@ class EconnectInvoiceResponse(models.Model):
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
         self._econnect_commit()
         budget = Budget(self.env)
-        domain = [
-            ("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now()),
-        ]
+
+        def due_domain():
+            return [("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now())]
+
         seen = []
         while not budget.spent():
-            due = self.sudo().search([*domain, ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id")
+            due = self.sudo().search(
+                [*due_domain(), ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id"
+            )
             if not due:
                 break
             seen += due.ids
-            due._econnect_send()
-        if self.sudo().search_count(domain, limit=1):
+            due._econnect_send(budget)
+        if self.sudo().search_count(due_domain(), limit=1):
             retrigger(self.env.ref(CRON_XMLID).sudo(), budget.started)
