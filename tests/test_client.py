@@ -628,6 +628,14 @@ def test_hook_ids_fit_the_published_pattern():
     assert not any(contract.is_valid_hook_id(v) for v in ("", "a b", "a_b", "x" * 65, "abc\n", None, 12))
 
 
+def test_hook_id_after_put():
+    assert contract.hook_id_after_put("ours", {"id": "ours"}) == "ours"
+    assert contract.hook_id_after_put("ours", {}) == "ours"
+    assert contract.hook_id_after_put("ours", None) == "ours"
+    assert contract.hook_id_after_put("ours", {"id": "not valid!"}) == "ours"
+    assert contract.hook_id_after_put("ours", {"id": "theirs-1"}) == "theirs-1"
+
+
 def test_environment_hooks(sim, client):
     stored = client.put_hook(None, {"id": "env-1", "name": "env", "action": "https://x.example/h#s", "topics": ["*"]})
     assert stored["id"] == "env-1"

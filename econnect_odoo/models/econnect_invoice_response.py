@@ -223,9 +223,16 @@ class EconnectInvoiceResponse(models.Model):
         self._econnect_commit()
         return claimed
 
-    def _econnect_send(self):
-        """Send these queued answers now, one by one, each committed before its call and after its outcome."""
-        for response in self.sudo()._econnect_claim():
+    def _econnect_send(self, deadline=None):
+        """Send these queued answers now, one by one, each committed before its call and after its outcome. Past
+        ``deadline`` (a time.time()), the answers not tried yet are handed back to the queue, due at once."""
+        claimed = self.sudo()._econnect_claim()
+        for index, response in enumerate(claimed):
+            if deadline is not None and time.time() >= deadline:
+                for left in claimed[index:]:
+                    left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
+                self._econnect_commit()
+                break
             response._econnect_send_one()
             self._econnect_commit()
 
@@ -382,15 +389,19 @@ class EconnectInvoiceResponse(models.Model):
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
         self._econnect_commit()
         deadline = self.env["econnect.event"]._econnect_deadline()
-        domain = [
-            ("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now()),
-        ]
+
+        def due_domain():
+            return [("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now())]
+
         seen = []
         while time.time() < deadline:
-            due = self.sudo().search([*domain, ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id")
+            due = self.sudo().search(
+                [*due_domain(), ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id"
+            )
             if not due:
                 break
             seen += due.ids
-            due._econnect_send()
-        if self.sudo().search_count(domain, limit=1):
+            due._econnect_send(deadline)
+        if self.sudo().search_count(due_domain(), limit=1):
+            # a second ahead: Odoo deletes the triggers older than the start of the running job when it ends
             self.env.ref(CRON_XMLID).sudo()._trigger(fields.Datetime.now() + timedelta(seconds=1))

@@ -344,6 +344,16 @@ class ResCompany(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return company.econnect_hook_id
 
+    def _econnect_put_hook(self, client, party, values):
+        """PUT the company's hook; should eConnect answer with another id than ours, its id is kept from now on."""
+        self.ensure_one()
+        answer = client.put_hook(party, values)
+        kept = contract.hook_id_after_put(values["id"], answer)
+        if kept != values["id"]:
+            _logger.info("eConnect answered hook id %s for the id %s Odoo sent: keeping eConnect's", kept, values["id"])
+            self.sudo().econnect_hook_id = kept
+        return answer
+
     def _econnect_connection_note(self, body):
         """A note in the chatter of this company's connection, marked as demo in the demo environment."""
         self.ensure_one()
@@ -397,7 +407,7 @@ class ResCompany(models.Model):
         secret = secrets.token_urlsafe(32)
         client = self._econnect_client()
         try:
-            client.put_hook(party, self._econnect_hook_values(company.econnect_receive, secret=secret))
+            self._econnect_put_hook(client, party, self._econnect_hook_values(company.econnect_receive, secret=secret))
         except PSBError as error:
             self._raise_psb_error(error)
         own = company.partner_id
@@ -478,7 +488,7 @@ class ResCompany(models.Model):
             self._econnect_switch_response_capability(undo_receiving=True)
         if self.sudo().econnect_hook_id:
             try:
-                client.put_hook(party, self._econnect_hook_values(enabled))
+                self._econnect_put_hook(client, party, self._econnect_hook_values(enabled))
             except PSBError as error:
                 # The switch stays as it was in Odoo: put it back at eConnect too (receiving is paid per document).
                 try:

@@ -178,6 +178,13 @@ def is_valid_hook_id(value):
     return isinstance(value, str) and HOOK_ID_PATTERN.fullmatch(value) is not None
 
 
+def hook_id_after_put(sent_id, answer):
+    """(unconfirmed: eConnect keeps the id we send) The id to use for a hook from now on: ours, unless eConnect's
+    answer to the PUT names another valid id, which then wins (later PUTs and the DELETE must reach its hook)."""
+    answered = (answer or {}).get("id") if isinstance(answer, dict) else None
+    return answered if is_valid_hook_id(answered) and answered != sent_id else sent_id
+
+
 def hook_topics(receiving):
     """The topics of a company's hook: :data:`HOOK_TOPICS_ALWAYS`, plus :data:`HOOK_TOPICS_RECEIVING` while
     receiving is on."""

@@ -2,7 +2,9 @@
 and automatically after the company's settings; each reaches eConnect exactly once, with codes and its own document
 id, also when eConnect is down mid-send or the worker dies after the call."""
 
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
@@ -354,6 +356,26 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.assertEqual(answer.state, "sent")
         self.assertEqual([p.status for p in self.posts()], [200, 409])
         self.assertEqual(self.at_econnect(bill), [answer.document_id])
+
+    def test_scheduled_action_stops_at_its_time_limit_and_hands_the_rest_back(self):
+        Response = self.env["econnect.invoice.response"]
+        answers = Response.browse()
+        for number in ("IN-T1", "IN-T2"):
+            answers |= Response._econnect_queue(self.received_bill(number), "AP")
+        self.simulator.clear_log()
+        self.simulator.faults.slow_next(1, seconds=1.0, path_contains="/response")
+        Event = self.registry["econnect.event"]
+        with patch.object(Event, "_econnect_deadline", lambda self: time.time() + 0.3):
+            self.run_cron()
+        self.assertEqual(sorted(answers.mapped("state")), ["queued", "sent"])
+        left = answers.filtered(lambda a: a.state == "queued")
+        self.assertEqual(left.attempts, 0, "not tried: the attempt is not counted")
+        self.assertLessEqual(left.next_attempt, fields.Datetime.now(), "due at once, not after a lease")
+        cron = self.env.ref("econnect_odoo.ir_cron_econnect_responses")
+        self.assertTrue(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)]))
+        self.run_cron()
+        self.assertEqual(answers.mapped("state"), ["sent", "sent"])
+        self.assertEqual(len(self.posts()), 2, "one call each")
 
     def test_answer_refused_by_econnect_is_an_error_with_an_activity(self):
         bill = self.received_bill()
