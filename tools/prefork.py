@@ -139,9 +139,10 @@ class PreforkOdoo:
 
         port = free_port()
         token = secrets.token_urlsafe(32)
+        log = self.stack.enter_context(open(os.path.join(self.tmp, "simulator.log"), "wb"))  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "bin", "psb-simulator"), "--port", str(port), *self.simulator_args],
-            stdout=subprocess.DEVNULL, env=dict(os.environ, PSB_SIMULATOR_TOKEN=token),
+            stdout=log, stderr=log, env=dict(os.environ, PSB_SIMULATOR_TOKEN=token),
         )
         self.stack.callback(_stop, process)
         simulator = RemoteSimulator(f"http://127.0.0.1:{port}", token=token)

@@ -22,6 +22,7 @@ from . import account_edi_common
 from . import account_journal
 from . import ir_attachment
 from . import econnect_event
+from . import ir_cron
 from . import econnect_invoice_response
 from . import account_move_response
 from . import res_company_response

@@ -9,7 +9,6 @@ its own savepoint, committed before anything is acknowledged at eConnect.
 import hashlib
 import json
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -19,11 +18,12 @@ from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config, format_list
+from odoo.tools import format_list
 
 from ..psb import contract
 from ..psb.errors import InvalidResponseError, NotFoundError, PSBError
 from ..tools import received_document
+from ..tools.budget import Budget, retrigger
 from ..tools.messages import user_message
 
 _logger = logging.getLogger(__name__)
@@ -33,8 +33,6 @@ MAX_ATTEMPTS = 5
 BACKOFF_MINUTES = (1, 5, 15, 60)
 DEFAULT_BATCH_SIZE = 50
 DEFAULT_MAX_DOCUMENT_BYTES = received_document.DEFAULT_MAX_BYTES
-# stop this many seconds before the cron's time limit (or half the limit when it is shorter)
-TIME_LIMIT_MARGIN = 60
 # one pull at a time per database (the cron and the "Fetch from eConnect" button); the key reads "eConnect"
 PULL_LOCK_KEY = 0x65436F6E6E656374
 CRON_XMLID = "econnect_odoo.ir_cron_econnect_pull"
@@ -99,6 +97,11 @@ class EconnectEvent(models.Model):
     )
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next attempt", readonly=True)
+    attempt_started_at = fields.Datetime(
+        string="Attempt under way since", readonly=True,
+        help="Set while an attempt runs. Still set afterwards: the attempt was stopped (e.g. by a time or memory limit "
+        "of Odoo's worker) and the next one waits for a run that has its whole time.",
+    )
     last_error = fields.Text(readonly=True)
     result = fields.Char(readonly=True, help="What processing the event did.")
     processed_at = fields.Datetime(readonly=True)
@@ -215,21 +218,23 @@ class EconnectEvent(models.Model):
             stats["busy"] = True
             return stats
         try:
-            deadline = self._econnect_deadline()
+            budget = Budget(self.env)
             batch_size = batch_size or self._econnect_batch_size()
-            self._econnect_retry_deletions(companies, deadline)
+            self._econnect_retry_deletions(companies, budget)
             seen = set()
-            while time.time() < deadline:
+            while not budget.spent():
                 batch = self._econnect_ready_events(companies, events, limit=batch_size, exclude=seen)
                 if not batch:
                     break
                 for event in batch:
-                    if time.time() >= deadline:
+                    if budget.spent():
                         break
                     seen.add(event.id)
+                    if event.attempt_started_at and not budget.whole():
+                        continue  # its last attempt was stopped by a limit: it waits for a run with its whole time
                     event._econnect_process_safely(stats)
             stats["remaining"] = self._econnect_ready_events(companies, events, count=True)
-            self._econnect_schedule_next(stats["remaining"], companies)
+            self._econnect_schedule_next(stats["remaining"], companies, budget)
             self.env["econnect.notifier"]._econnect_send_digests()
             self._econnect_commit()
         finally:
@@ -256,22 +261,6 @@ class EconnectEvent(models.Model):
         if self.env["account.move.send"]._can_commit():
             # the bill is stored before anything is acknowledged at eConnect
             self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    @api.model
-    def _econnect_deadline(self):
-        """Wall-clock time at which the pull stops: a minute before the cron time limit.
-
-        Odoo applies ``limit_time_real_cron`` (or ``limit_time_real`` when it is -1) to a cron thread from the
-        moment it started working on this database, so the budget counts from there.
-        """
-        limit = config.get("limit_time_real_cron")
-        if limit is None or limit < 0:
-            limit = config.get("limit_time_real")
-        started = getattr(threading.current_thread(), "start_time", None) or time.time()
-        if not limit or limit <= 0:
-            limit = 3600  # no limit configured: still hand over to a fresh job once an hour
-        margin = min(TIME_LIMIT_MARGIN, limit / 2)
-        return started + limit - margin
 
     @api.model
     def _econnect_batch_size(self):
@@ -322,18 +311,17 @@ class EconnectEvent(models.Model):
         return self.search(domain, limit=limit, order="event_created_on, id")
 
     @api.model
-    def _econnect_schedule_next(self, remaining, companies=None):
-        """Run again soon when work is left, and when the earliest retry is due."""
+    def _econnect_schedule_next(self, remaining, companies=None, budget=None):
+        """Run again at once when work is left (a fresh job, with a fresh time budget), and when the earliest retry
+        is due."""
         cron = self.env.ref(CRON_XMLID).sudo()
-        now = fields.Datetime.now()
         if remaining:
-            # a second ahead: Odoo deletes the triggers older than the start of the running job when it ends
-            cron._trigger(now + timedelta(seconds=1))
+            retrigger(cron, budget.started if budget else time.time())
         active, _receiving = self._econnect_companies(companies)
-        retry = self.search(
-            [("state", "=", "pending"), ("company_id", "in", active.ids), ("next_attempt_at", ">", now)],
-            order="next_attempt_at", limit=1,
-        )
+        retry = self.search([
+            ("state", "=", "pending"), ("company_id", "in", active.ids),
+            ("next_attempt_at", ">", fields.Datetime.now()),
+        ], order="next_attempt_at", limit=1)
         if retry:
             cron._trigger(retry.next_attempt_at)
 
@@ -395,6 +383,7 @@ class EconnectEvent(models.Model):
             "result": result,
             "processed_at": fields.Datetime.now(),
             "next_attempt_at": False,
+            "attempt_started_at": False,
             "last_error": False,
         }
         if move:
@@ -416,7 +405,8 @@ class EconnectEvent(models.Model):
             self._econnect_commit()
             return False
         wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
-        self.write({"attempts": attempts, "next_attempt_at": fields.Datetime.now() + timedelta(minutes=wait)})
+        now = fields.Datetime.now()
+        self.write({"attempts": attempts, "next_attempt_at": now + timedelta(minutes=wait), "attempt_started_at": now})
         self._econnect_commit()
         return True
 
@@ -426,14 +416,14 @@ class EconnectEvent(models.Model):
         if permanent or self.attempts >= MAX_ATTEMPTS:
             self._econnect_fail(message)
         else:
-            self.write({"last_error": message})
+            self.write({"last_error": message, "attempt_started_at": False})
             _logger.info(
                 "eConnect event %s (%s %s) attempt %s failed, next at %s: %s",
                 self.id, self.topic, self.document_id, self.attempts, self.next_attempt_at, message,
             )
 
     def _econnect_fail(self, message):
-        self.write({"state": "error", "last_error": message, "next_attempt_at": False})
+        self.write({"state": "error", "last_error": message, "next_attempt_at": False, "attempt_started_at": False})
         _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
         self._econnect_alert_administrators(message)
 
@@ -538,7 +528,7 @@ class EconnectEvent(models.Model):
         )
 
     @api.model
-    def _econnect_retry_deletions(self, companies, deadline):
+    def _econnect_retry_deletions(self, companies, budget):
         """Delete at eConnect the received documents whose deletion failed after their bill was committed."""
         _active, receiving = self._econnect_companies(companies)
         targets = receiving.filtered("econnect_delete_after_download")
@@ -548,7 +538,7 @@ class EconnectEvent(models.Model):
             [("econnect_delete_pending", "=", True), ("company_id", "in", targets.ids)], limit=100
         )
         for move in moves:
-            if time.time() >= deadline:
+            if budget.spent():
                 break
             move._econnect_delete_received_action()()
             self._econnect_commit()

@@ -9,7 +9,6 @@
 """
 
 import logging
-import time
 import uuid
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from odoo.tools.translate import LazyTranslate
 from ..psb import contract
 from ..psb.errors import AlreadySentError, NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
+from ..tools.budget import Budget, retrigger
 from ..tools.messages import user_message
 
 _lt = LazyTranslate("econnect_odoo")
@@ -69,8 +69,6 @@ RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
 # An answer claimed by a run that then died is sent again (same id) by the scheduled action after this lease.
 LEASE = timedelta(minutes=10)
 BATCH_SIZE = 50
-# the scheduled action stops this many seconds before its time limit (or at half the limit when it is shorter)
-TIME_LIMIT_MARGIN = 60
 CRON_XMLID = "econnect_odoo.ir_cron_econnect_responses"
 
 
@@ -223,12 +221,12 @@ class EconnectInvoiceResponse(models.Model):
         self._econnect_commit()
         return claimed
 
-    def _econnect_send(self, deadline=None):
-        """Send these queued answers now, one by one, each committed before its call and after its outcome. Past
-        ``deadline`` (a time.time()), the answers not tried yet are handed back to the queue, due at once."""
+    def _econnect_send(self, budget=None):
+        """Send these queued answers now, one by one, each committed before its call and after its outcome. Once
+        ``budget`` (tools/budget.py) is spent, the answers not tried yet are handed back to the queue, due at once."""
         claimed = self.sudo()._econnect_claim()
         for index, response in enumerate(claimed):
-            if deadline is not None and time.time() >= deadline:
+            if budget is not None and budget.spent():
                 for left in claimed[index:]:
                     left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
                 self._econnect_commit()
@@ -388,20 +386,19 @@ class EconnectInvoiceResponse(models.Model):
         budget; wakes itself again when some are left."""
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
         self._econnect_commit()
-        deadline = self.env["econnect.event"]._econnect_deadline()
+        budget = Budget(self.env)
 
         def due_domain():
             return [("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now())]
 
         seen = []
-        while time.time() < deadline:
+        while not budget.spent():
             due = self.sudo().search(
                 [*due_domain(), ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id"
             )
             if not due:
                 break
             seen += due.ids
-            due._econnect_send(deadline)
+            due._econnect_send(budget)
         if self.sudo().search_count(due_domain(), limit=1):
-            # a second ahead: Odoo deletes the triggers older than the start of the running job when it ends
-            self.env.ref(CRON_XMLID).sudo()._trigger(fields.Datetime.now() + timedelta(seconds=1))
+            retrigger(self.env.ref(CRON_XMLID).sudo(), budget.started)

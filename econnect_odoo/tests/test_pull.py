@@ -1,6 +1,8 @@
 """The pull: received documents become vendor bills exactly once, statuses reach sent invoices, whatever fails."""
 
+import os
 import re
+import resource
 import time
 from datetime import timedelta
 from unittest.mock import patch
@@ -8,9 +10,11 @@ from unittest.mock import patch
 from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from ..models.econnect_event import PULL_LOCK_KEY
+from ..tools import budget
+from ..tools.budget import Budget
 from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
 from .simulator import sample_invoice
 
@@ -311,11 +315,15 @@ class TestPull(EconnectReceiveMixin, HttpCase):
                 self.env.invalidate_all()
                 self.assertEqual((event.state, event.attempts), ("pending", attempt))
                 self.assertGreater(event.next_attempt_at, fields.Datetime.now(), "it waits its backoff")
+                self.assertTrue(event.attempt_started_at, "the attempt was stopped under way")
+                self.make_due(event)
                 if attempt == 1:
-                    self.pull()  # the next run is not stuck behind it
+                    # the next run is not stuck behind it; without its whole time it leaves it for a fresh run
+                    with patch.object(Budget, "whole", lambda budget: False):
+                        stats = self.pull()
                     self.assertEqual(self.event_of(healthy).state, "done")
                     self.assertEqual(len(self.bill_of(healthy)), 1)
-                self.make_due(event)
+                    self.assertEqual((event.state, event.attempts, stats["remaining"]), ("pending", 1, 1))
             self.pull()
         self.assertEqual((event.state, event.attempts), ("error", 5))
         self.assertIn("did not finish", event.last_error)
@@ -401,8 +409,7 @@ class TestPull(EconnectReceiveMixin, HttpCase):
     def test_stops_before_the_time_limit_and_triggers_itself(self):
         ids = [self.receive_document(invoice(number=f"T-{n}")) for n in range(3)]
         cron = self.env.ref("econnect_odoo.ir_cron_econnect_pull")
-        Event = self.registry["econnect.event"]
-        with patch.object(Event, "_econnect_deadline", lambda self: time.time()):
+        with patch.object(Budget, "spent", lambda self: True):
             stats = self.pull()
         self.assertEqual(stats["processed"], 0)
         self.assertEqual(stats["remaining"], 3)
@@ -433,16 +440,40 @@ class TestPull(EconnectReceiveMixin, HttpCase):
             self.assertTrue(other.fetchone()[0], "the next run can take the lock")
             other.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
-    def test_limit_from_the_configuration(self):
-        from odoo.tools import config
-
-        Event = self.env["econnect.event"]
-        with patch.dict(config.options, {"limit_time_real_cron": 300}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 240, delta=2)
+    def test_budget_from_the_configuration(self):
+        """A margin before Odoo's limits. A cron job counts from the worker's last sign of life, which in prefork
+        comes before its sleep (up to 70 s) or right after its previous job; a button from the request."""
+        cron_env = self.env(context=dict(self.env.context, cron_id=1))
+        old_process = patch.dict(budget._process_start, {os.getpid(): 0.0})  # started long ago
+        with patch.dict(config.options, {"limit_time_real_cron": 300}), patch.dict(budget._passes), \
+                patch.dict(budget._last_job_end), old_process:
+            # a pass after a sleep of up to 70 s: its sign of life may be that old
+            budget.cron_job_starting(pass_cursor := object())
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() - 70 + 300 - 75, delta=2)
+            budget.cron_job_ended()  # the first job of the pass ends, the second starts: the same pass, the same start
+            budget.cron_job_starting(pass_cursor)
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() - 70 + 300 - 75, delta=2)
+            budget.cron_job_ended()
+            budget.cron_job_starting(object())  # the next pass, woken at once: its sign of life came at the last end
+            self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() + 300 - 75, delta=2)
         with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 60, delta=2)
-        with patch.dict(config.options, {"limit_time_real_cron": 40}):
-            self.assertAlmostEqual(Event._econnect_deadline(), time.time() + 20, delta=2)
+            # a cron job whose pass is unknown (no job of this process started it): up to 70 s may be gone
+            with old_process:
+                self.assertAlmostEqual(Budget(cron_env).wall_deadline, time.time() - 70 + 120 - 30, delta=2)
+            self.assertAlmostEqual(Budget(self.env).wall_deadline, time.time() + 120 - 30, delta=2)
+        with patch.dict(config.options, {"limit_time_real_cron": 0, "limit_time_real": 0}):
+            self.assertAlmostEqual(Budget(self.env).wall_deadline, time.time() + 3600 - 900, delta=2)
+        # prefork: the kernel stops the worker at RLIMIT_CPU, set before each pass to what it used + limit_time_cpu
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = usage.ru_utime + usage.ru_stime
+        resource.setrlimit(resource.RLIMIT_CPU, (int(used) + 1000, hard))
+        try:
+            with patch.dict(config.options, {"limit_time_cpu": 60}):
+                self.assertEqual(Budget(self.env).cpu_deadline, int(used) + 1000 - 15)
+                self.assertFalse(Budget(self.env).spent())
+        finally:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
     def test_scheduled_action_runs_the_pull(self):
         document_id = self.receive_document(invoice())

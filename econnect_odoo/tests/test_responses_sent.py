@@ -13,6 +13,7 @@ from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from ..models.econnect_invoice_response import LEASE
+from ..tools.budget import Budget
 from .common import PARTY, EconnectReceiveMixin
 from .simulator import sample_invoice
 
@@ -364,8 +365,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
             answers |= Response._econnect_queue(self.received_bill(number), "AP")
         self.simulator.clear_log()
         self.simulator.faults.slow_next(1, seconds=1.0, path_contains="/response")
-        Event = self.registry["econnect.event"]
-        with patch.object(Event, "_econnect_deadline", lambda self: time.time() + 0.3):
+        with patch.object(Budget, "spent", lambda budget: time.time() >= budget.started + 0.3):
             self.run_cron()
         self.assertEqual(sorted(answers.mapped("state")), ["queued", "sent"])
         left = answers.filtered(lambda a: a.state == "queued")
