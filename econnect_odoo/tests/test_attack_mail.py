@@ -142,7 +142,7 @@ class TestSpoofedSenders(EconnectMailAttackMixin, MailCase, TransactionCase):
 
     def test_the_real_sender_still_submits(self):
         for header in (self.user.email, f"Alice <{self.user.email}>", f'"Alice, Accounting" <{self.user.email}>',
-                       f"{self.user.email} (Alice)"):
+                       f"{self.user.email} (Alice)", f'"{self.user.email}" <{self.user.email}>'):
             with self.subTest(header=header):
                 self.assertEqual(len(self.deliver(header)), 1)
 
