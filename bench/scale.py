@@ -45,17 +45,18 @@ WORKER_ALIVE = re.compile(r"Worker (WorkerHTTP|WorkerCron) \((\d+)\) alive")
 ROLES = {"WorkerHTTP": "http", "WorkerCron": "cron"}
 
 
-class MemoryWatch:
-    """Samples the resident memory of Odoo's workers in a thread of this process (psutil: no Odoo code here) and keeps
-    the peak of each worker, by role (``http`` / ``cron``, as Odoo's log names them; other processes, such as the
-    gevent one, are left out). A worker recycled by ``limit_memory_soft`` and its successor both count: the peak is
-    over every process that held the role."""
+class WorkerWatch:
+    """Samples the resident memory and CPU time of Odoo's workers in a thread of this process (psutil: no Odoo code
+    here) and keeps the peak memory and the CPU seconds used of each worker, by role (``http`` / ``cron``, as Odoo's
+    log names them; other processes, such as the gevent one, are left out). A worker recycled by
+    ``limit_memory_soft`` and its successor both count: the peak is over every process that held the role."""
 
     def __init__(self, odoo, interval=0.2):
         self.odoo = odoo
         self.interval = interval
         self.roles = {}
         self.peaks = collections.defaultdict(int)
+        self.cpu = {}  # pid: (CPU seconds at the first sample, at the last)
         self.stop = threading.Event()
         self.thread = None
 
@@ -71,20 +72,25 @@ class MemoryWatch:
     def _run(self):
         while not self.stop.is_set():
             with contextlib.suppress(Exception):  # a worker that just exited; sampled again next time
-                memory = self.odoo.worker_memory()
-                if set(memory) - set(self.roles):  # Odoo's own word on each worker, not a guess from its sockets
+                usage = self.odoo.worker_usage()
+                if set(usage) - set(self.roles):  # Odoo's own word on each worker, not a guess from its sockets
                     with open(self.odoo.logfile, encoding="utf-8", errors="replace") as handle:
                         for match in filter(None, map(WORKER_ALIVE.search, handle)):
                             self.roles[int(match[2])] = ROLES[match[1]]
-                for pid, rss in memory.items():
+                for pid, (rss, cpu) in usage.items():
                     if pid in self.roles:
                         self.peaks[pid] = max(self.peaks[pid], rss)
+                        self.cpu[pid] = (self.cpu.get(pid, (cpu,))[0], cpu)
             self.stop.wait(self.interval)
 
     def peak(self, role):
         """``(largest peak of one worker, workers seen)`` in bytes for ``role``."""
         peaks = [rss for pid, rss in self.peaks.items() if self.roles.get(pid) == role]
         return (max(peaks) if peaks else 0), len(peaks)
+
+    def cpu_seconds(self, role):
+        """CPU seconds the workers of ``role`` used while watched, each from its first sample on."""
+        return sum(last - first for pid, (first, last) in self.cpu.items() if self.roles.get(pid) == role)
 
 
 def create_invoices(admin, setup, count, lines, chunk=100):
@@ -121,7 +127,7 @@ def send_phase(odoo, admin, setup, opts):
 
     print(f"[scale] Send via eConnect on {len(moves)} invoices (the list action), {opts.latency * 1000:.0f} ms per "
           "call...", flush=True)
-    with MemoryWatch(odoo) as memory:
+    with WorkerWatch(odoo) as watch:
         started = time.monotonic()
         answer = admin.button("account.move", "action_econnect_send", moves)
         click = time.monotonic() - started
@@ -136,7 +142,8 @@ def send_phase(odoo, admin, setup, opts):
     return {
         "invoices": len(moves), "click": click, "wall": wall, "answer": (answer or {}).get("params", {}).get("title"),
         "accepted": (min(accepted), max(accepted)), "calls": calls, "states": states,
-        "http": memory.peak("http"), "cron": memory.peak("cron"),
+        "http": watch.peak("http"), "cron": watch.peak("cron"),
+        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")),
     }
 
 
@@ -160,7 +167,7 @@ def receive_phase(odoo, opts):
                 if d["final"] and d["topic"] == "InvoiceReceived" and d["documentId"] in wanted]
 
     print("[scale] the burst: every event at once...", flush=True)
-    with MemoryWatch(odoo) as memory:
+    with WorkerWatch(odoo) as watch:
         started = time.monotonic()
         simulator.resume_webhooks()
         simulator.wait_for_deliveries(count=len(deliveries()) + len(documents), topic="InvoiceReceived",
@@ -183,7 +190,8 @@ def receive_phase(odoo, opts):
         "client": [d["duration"] for d in delivered if d["ok"] and d["duration"] is not None],
         "server": server[:len(documents)],
         "bills": (min(counts), max(counts)), "no_bill": counts.count(0),
-        "http": memory.peak("http"), "cron": memory.peak("cron"),
+        "http": watch.peak("http"), "cron": watch.peak("cron"),
+        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")),
     }
 
 
@@ -204,6 +212,8 @@ def report(opts, load, send, receive):
               f"{send['accepted'][1]}   ({send['calls']} upload calls; states {send['states']})")
         print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
               f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
+        print(f"    CPU seconds used, HTTP workers / cron worker       {send['cpu'][0]:5.1f} / {send['cpu'][1]:.1f} s"
+              f"   ({sum(send['cpu']) / send['invoices'] * 1000:.0f} ms/invoice)")
         ok &= send["accepted"] == (1, 1)
     if receive:
         (http_peak, http_n), (cron_peak, cron_n) = receive["http"], receive["cron"]
@@ -222,6 +232,8 @@ def report(opts, load, send, receive):
               f"{percentile(server, 0.99):.1f} ms")
         print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
               f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
+        print(f"    CPU seconds used, HTTP workers / cron worker       {receive['cpu'][0]:5.1f} / "
+              f"{receive['cpu'][1]:.1f} s   ({sum(receive['cpu']) / receive['documents'] * 1000:.0f} ms/document)")
         ok &= receive["bills"] == (1, 1) and not receive["refused"] and receive["delivered"] == receive["documents"]
     print("  verdict                                              " + ("OK" if ok else "FAILED"))
     return ok
