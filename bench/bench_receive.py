@@ -201,10 +201,10 @@ class Bench:
         """Odoo's own import of each XML alone, one committed transaction per document."""
         from odoo import sql_db
 
-        durations = []
+        durations, cpu = [], []
         queries = sql_db.sql_counter
         for number, xml in enumerate(xmls):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with self.registry.cursor() as cr:
                 env = self.env(cr)
                 attachment = env["ir.attachment"].create({
@@ -214,7 +214,8 @@ class Bench:
                     default_move_type="in_invoice"
                 )._create_document_from_attachment(attachment.ids)
             durations.append(time.perf_counter() - started)
-        return durations, (sql_db.sql_counter - queries) / len(xmls)
+            cpu.append(time.process_time() - cpu_started)
+        return durations, (sql_db.sql_counter - queries) / len(xmls), cpu
 
     def final_deliveries(self, topic):
         return sum(1 for d in self.simulator.webhook_deliveries() if d["final"] and d["topic"] == topic)
@@ -250,15 +251,16 @@ class Bench:
         webhook = [row[2] for row in self.webhook_server_times(offset)]
 
         Event = self.registry["econnect.event"]
-        durations = []
+        durations, cpu = [], []
         original = Event._econnect_process_safely
 
         def timed(record, stats):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 return original(record, stats)
             finally:
                 durations.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
 
         Event._econnect_process_safely = timed
         try:
@@ -279,6 +281,7 @@ class Bench:
             raise RuntimeError(f"expected {len(ids)} clean bills, got {bills} ({flagged} flagged), stats {stats}")
         return {
             "durations": durations,
+            "cpu": cpu,
             "webhook": webhook,
             "queries_per_doc": queries / len(ids),
             "wall_per_doc": wall / len(ids),
@@ -363,26 +366,30 @@ class Bench:
                 print(f"measuring: our path, {small} documents at once (warm-up, queries)...", flush=True)
                 ours_small = self.measure_our_path(documents("SMALL", small))
                 baseline_timer, ours_timer = self.stage_timers()
-                per_round, baseline, ours = [], [], {"durations": [], "webhook": [], "queries": 0, "wall": 0.0}
+                per_round, baseline, baseline_cpu = [], [], []
+                ours = {"durations": [], "cpu": [], "webhook": [], "queries": 0, "wall": 0.0}
                 baseline_queries = 0.0
                 for number in range(rounds):
                     size = n // rounds + (1 if number < n % rounds else 0)
                     print(f"measuring: round {number + 1} of {rounds}: Odoo's import of {size} documents, then our "
                           f"path...", flush=True)
                     with baseline_timer:
-                        durations, queries = self.measure_odoo_import(documents(f"ODOO{number}", size))
+                        durations, queries, cpu = self.measure_odoo_import(documents(f"ODOO{number}", size))
                     baseline_timer.add_unit(size)
                     with ours_timer:
                         result = self.measure_our_path(documents(f"FULL{number}", size))
                     ours_timer.add_unit(size)
                     baseline += durations
+                    baseline_cpu += cpu
+                    ours["cpu"] += result["cpu"]
                     baseline_queries += queries * size
                     ours["durations"] += result["durations"]
                     ours["webhook"] += result["webhook"]
                     ours["queries"] += result["queries_per_doc"] * size
                     ours["wall"] += result["wall_per_doc"] * size
                     whole = statistics.median(result["durations"]) + statistics.median(result["webhook"] or [0.0])
-                    per_round.append((statistics.median(durations), whole))
+                    per_round.append((statistics.median(durations), whole,
+                                      statistics.median(cpu), statistics.median(result["cpu"])))
                 baseline_queries /= n
                 ours.update(queries_per_doc=ours["queries"] / n, wall_per_doc=ours["wall"] / n)
                 print(f"measuring: a burst of {self.opts.burst} events posted by the simulator...", flush=True)
@@ -405,7 +412,9 @@ class Bench:
             "n": n, "small": small, "baseline": baseline, "baseline_queries": baseline_queries,
             "ours_small": ours_small, "ours": ours, "sim_burst": sim_burst, "answers": answers, "server": server,
             "race_answers": race_answers, "race_rows": race_rows, "per_round": per_round,
+            "baseline_cpu": baseline_cpu, "load": os.getloadavg(),
             "stages": (baseline_timer.per_unit(), ours_timer.per_unit()),
+            "cpu_stages": (baseline_timer.per_unit(cpu=True), ours_timer.per_unit(cpu=True)),
         })
         if not self.opts.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -430,10 +439,15 @@ class Bench:
               f"   (mean incl. batch overhead {ours['wall_per_doc'] * ms:.1f})")
         print(f"our path: webhook call on the server      median {webhook_median:8.1f} ms/document")
         print(f"our whole path                            median {whole:8.1f} ms/document")
-        ratios = [ours_round / odoo_round for odoo_round, ours_round in r["per_round"]]
+        ratios = [round_[1] / round_[0] for round_ in r["per_round"]]
         print(f"ratio whole path / Odoo's import, median of {len(ratios)} rounds {statistics.median(ratios):6.2f}"
               f"   (target <= 1.2; rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})")
-        self.report_stages(*r["stages"])
+        cpu_ratios = [round_[3] / round_[2] for round_ in r["per_round"]]
+        print(f"CPU of this process: Odoo's import / our pull, medians "
+              f"{statistics.median(r['baseline_cpu']) * ms:6.1f} / {statistics.median(ours['cpu']) * ms:.1f} ms, "
+              f"ratio {statistics.median(cpu_ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in cpu_ratios)})")
+        print(f"machine load (1 min) at the end: {r['load'][0]:.1f} on {os.cpu_count()} CPUs")
+        self.report_stages(r["stages"], r["cpu_stages"])
         print(f"SQL queries per document, pull, N = {small:<5}        {ours_small['queries_per_doc']:8.1f}")
         print(f"SQL queries per document, pull, N = {n:<5}        {ours['queries_per_doc']:8.1f}   (flat in N)")
         print(f"SQL queries per document, Odoo's import           {baseline_queries:8.1f}")
@@ -488,14 +502,16 @@ class Bench:
         return StageTimer(self.registry, odoo_stages), StageTimer(self.registry, ours, functions)
 
     @staticmethod
-    def report_stages(odoo_stages, our_stages):
+    def report_stages(wall, cpu):
         ms = 1000.0
-        print("where the time goes (mean ms/document over the rounds; a stage inside another counts in both):")
-        print(f"  {'stage':56s} {'Odoo import':>12s} {'our pull':>10s}")
-        for name in dict.fromkeys([*odoo_stages, *our_stages]):
-            odoo_value = f"{odoo_stages[name] * ms:10.1f}" if name in odoo_stages else " " * 10
-            ours_value = f"{our_stages[name] * ms:10.1f}" if name in our_stages else ""
-            print(f"  {name:56s} {odoo_value:>12s} {ours_value:>10s}")
+        print("where the time goes (mean ms/document over the rounds, wall / CPU of this process; a stage inside "
+              "another counts in both):")
+        print(f"  {'stage':56s} {'Odoo import':>15s} {'our pull':>15s}")
+        (odoo_wall, our_wall), (odoo_cpu, our_cpu) = wall, cpu
+        for name in dict.fromkeys([*odoo_wall, *our_wall]):
+            odoo_value = f"{odoo_wall[name] * ms:6.1f} /{odoo_cpu[name] * ms:6.1f}" if name in odoo_wall else ""
+            ours_value = f"{our_wall[name] * ms:6.1f} /{our_cpu[name] * ms:6.1f}" if name in our_wall else ""
+            print(f"  {name:56s} {odoo_value:>15s} {ours_value:>15s}")
 
     @staticmethod
     def odoo_version():

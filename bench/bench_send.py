@@ -12,8 +12,9 @@ invoices, and prints:
    committed, upload to the simulator at zero latency, state, attachment, chatter), sent from the list ten at a
    time, the whole list of N at once (queued, then the scheduled action), and one click per invoice;
 3. their ratios (target <= 1.25);
-4. SQL queries per invoice of a batch send, for N/4 and N invoices (must not grow with N);
-5. wall time of a batch of N at 50 ms simulated latency per call, against N x 50 ms plus the UBL time
+4. where the time of one click goes: ms per invoice of each stage (``bench/stages.py``);
+5. SQL queries per invoice of a batch send, for N/4 and N invoices (must not grow with N);
+6. wall time of a batch of N at 50 ms simulated latency per call, against N x 50 ms plus the UBL time
    (uploads overlap).
 """
 
@@ -24,9 +25,26 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from stages import StageTimer
 from testbed import OdooTestbed, SimulatorProcess, activate_company, create_invoices, median
 
 CHUNK = 10  # invoices per list action in the batch measurement
+# The stages of one click (bench/stages.py), in the order they run.
+CLICK_STAGES = {
+    "checks (_econnect_precheck: receiver, party ids, ...)": ("account.move", "_econnect_precheck"),
+    "builder problems (_econnect_add_builder_problems)": ("account.move", "_econnect_add_builder_problems"),
+    "UBL built (_econnect_build_documents), of which:": ("account.move", "_econnect_build_documents"),
+    "  Odoo's export (BIS 3)": ("account.edi.xml.ubl_bis3", "_export_invoice"),
+    "  Odoo's export (NLCIUS)": ("account.edi.xml.ubl_nl", "_export_invoice"),
+    "claim: lock, document id, UBL attachment, commit": ("account.move", "_econnect_claim"),
+    "  UBL attachment stored": ("account.move", "_econnect_store_documents"),
+    "  upload plan read": ("account.move", "_econnect_upload_plan"),
+    "  commits": ("account.move", "_econnect_commit"),
+    "upload and its outcome (_econnect_upload), of which:": ("account.move", "_econnect_upload"),
+    "  outcome recorded: state, chatter": ("account.move", "_econnect_record_upload_results"),
+    "  chatter note": ("account.move", "_econnect_log"),
+    "result notification": ("account.move", "_econnect_result_notification"),
+}
 
 
 def setup_company(env, simulator):
@@ -79,6 +97,11 @@ def main():
                 env["account.move"].browse(chunk_ids).action_econnect_send()
                 batch_send.append((time.perf_counter() - started) / len(chunk_ids))
             click_export, click_send = [], []
+            from odoo.addons.econnect_odoo.models import account_move
+
+            click_timer = StageTimer(bed.registry, CLICK_STAGES, {
+                "  upload calls (HTTP to the simulator, threads)": (account_move, "run_parallel"),
+            })
             for move_id in moves.ids[half:]:
                 env.invalidate_all()
                 move = env["account.move"].browse(move_id)
@@ -87,9 +110,11 @@ def main():
                 click_export.append(time.perf_counter() - started)
                 env.invalidate_all()
                 move = env["account.move"].browse(move_id)
-                started = time.perf_counter()
-                move.action_econnect_send()
-                click_send.append(time.perf_counter() - started)
+                with click_timer:
+                    started = time.perf_counter()
+                    move.action_econnect_send()
+                    click_send.append(time.perf_counter() - started)
+                click_timer.add_unit()
             states = set(moves.mapped("econnect_state"))
             assert states == {"sent"}, states
             export_times = batch_export + click_export
@@ -167,6 +192,9 @@ def main():
     print(f"    Odoo's own UBL export alone                 {c_export:8.2f} ms/invoice")
     print(f"    whole 'Send via eConnect' (latency 0)       {c_send:8.2f} ms/invoice")
     print(f"    ratio send / export                         {c_send / c_export:8.2f}")
+    print("  where the time of one click goes (mean ms/invoice; a stage inside another counts in both):")
+    for name, seconds in click_timer.per_unit().items():
+        print(f"    {name:58s} {seconds * 1000:7.2f}")
     for size, per_invoice in queries.items():
         print(f"  SQL queries per invoice, batch of {size:4d}          {per_invoice:8.1f}")
     latency_ms = opts.latency * 1000

@@ -43,6 +43,12 @@ from testbed import percentile  # noqa: E402
 MB = 1024 * 1024
 WORKER_ALIVE = re.compile(r"Worker (WorkerHTTP|WorkerCron) \((\d+)\) alive")
 ROLES = {"WorkerHTTP": "http", "WorkerCron": "cron"}
+# What Odoo's arbiter and workers log when a limit ends a worker (odoo/service/server.py).
+LIMIT_LINES = {
+    "recycled: virtual memory over limit_memory_soft": re.compile(r"Worker \(\d+\) virtual memory limit"),
+    "stopped: limit_time_cpu": re.compile(r"Worker \(\d+\) CPU time limit"),
+    "killed: limit_time_real": re.compile(r"Worker\w* \(\d+\) timeout after"),
+}
 
 
 class WorkerWatch:
@@ -53,6 +59,7 @@ class WorkerWatch:
 
     def __init__(self, odoo, interval=0.2):
         self.odoo = odoo
+        self.offset = os.path.getsize(odoo.logfile)
         self.interval = interval
         self.roles = {}
         self.peaks = collections.defaultdict(int)
@@ -87,6 +94,13 @@ class WorkerWatch:
         """``(largest peak of one worker, workers seen)`` in bytes for ``role``."""
         peaks = [rss for pid, rss in self.peaks.items() if self.roles.get(pid) == role]
         return (max(peaks) if peaks else 0), len(peaks)
+
+    def limits(self):
+        """``{what: count}`` of the workers a limit ended while watched (Odoo's log)."""
+        with open(self.odoo.logfile, encoding="utf-8", errors="replace") as handle:
+            handle.seek(self.offset)
+            lines = handle.readlines()
+        return {what: sum(1 for line in lines if pattern.search(line)) for what, pattern in LIMIT_LINES.items()}
 
     def cpu_seconds(self, role):
         """CPU seconds the workers of ``role`` used while watched, each from its first sample on."""
@@ -143,7 +157,7 @@ def send_phase(odoo, admin, setup, opts):
         "invoices": len(moves), "click": click, "wall": wall, "answer": (answer or {}).get("params", {}).get("title"),
         "accepted": (min(accepted), max(accepted)), "calls": calls, "states": states,
         "http": watch.peak("http"), "cron": watch.peak("cron"),
-        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")),
+        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")), "limits": watch.limits(),
     }
 
 
@@ -191,8 +205,13 @@ def receive_phase(odoo, opts):
         "server": server[:len(documents)],
         "bills": (min(counts), max(counts)), "no_bill": counts.count(0),
         "http": watch.peak("http"), "cron": watch.peak("cron"),
-        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")),
+        "cpu": (watch.cpu_seconds("http"), watch.cpu_seconds("cron")), "limits": watch.limits(),
     }
+
+
+def print_limits(limits):
+    print("    workers ended by a limit                           " + (
+        ", ".join(f"{count} {what}" for what, count in limits.items() if count) or "none"))
 
 
 def report(opts, load, send, receive):
@@ -214,6 +233,7 @@ def report(opts, load, send, receive):
               f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
         print(f"    CPU seconds used, HTTP workers / cron worker       {send['cpu'][0]:5.1f} / {send['cpu'][1]:.1f} s"
               f"   ({sum(send['cpu']) / send['invoices'] * 1000:.0f} ms/invoice)")
+        print_limits(send["limits"])
         ok &= send["accepted"] == (1, 1)
     if receive:
         (http_peak, http_n), (cron_peak, cron_n) = receive["http"], receive["cron"]
@@ -234,6 +254,7 @@ def report(opts, load, send, receive):
               f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
         print(f"    CPU seconds used, HTTP workers / cron worker       {receive['cpu'][0]:5.1f} / "
               f"{receive['cpu'][1]:.1f} s   ({sum(receive['cpu']) / receive['documents'] * 1000:.0f} ms/document)")
+        print_limits(receive["limits"])
         ok &= receive["bills"] == (1, 1) and not receive["refused"] and receive["delivered"] == receive["documents"]
     print("  verdict                                              " + ("OK" if ok else "FAILED"))
     return ok
