@@ -62,6 +62,8 @@ class WorkerWatch:
         self.offset = os.path.getsize(odoo.logfile)
         self.interval = interval
         self.roles = {}
+        self.seen = set()  # processes whose role is known, or was looked for in vain for 5 s (the gevent one)
+        self.tries = collections.Counter()
         self.peaks = collections.defaultdict(int)
         self.cpu = {}  # pid: (CPU seconds at the first sample, at the last)
         self.stop = threading.Event()
@@ -80,10 +82,13 @@ class WorkerWatch:
         while not self.stop.is_set():
             with contextlib.suppress(Exception):  # a worker that just exited; sampled again next time
                 usage = self.odoo.worker_usage()
-                if set(usage) - set(self.roles):  # Odoo's own word on each worker, not a guess from its sockets
+                if set(usage) - self.seen:  # Odoo's own word on each worker, not a guess from its sockets
                     with open(self.odoo.logfile, encoding="utf-8", errors="replace") as handle:
                         for match in filter(None, map(WORKER_ALIVE.search, handle)):
                             self.roles[int(match[2])] = ROLES[match[1]]
+                    for pid in set(usage) - set(self.roles):  # a worker not alive yet, or no worker (gevent)
+                        self.tries[pid] += 1
+                    self.seen = set(self.roles) | {pid for pid, tries in self.tries.items() if tries >= 25}
                 for pid, (rss, cpu) in usage.items():
                     if pid in self.roles:
                         self.peaks[pid] = max(self.peaks[pid], rss)
