@@ -40,10 +40,11 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         company = self.company_id
         if (self.econnect_receive, self.econnect_respond) != (company.econnect_receive, company.econnect_respond):
             company._econnect_save_switches(receive=self.econnect_receive, respond=self.econnect_respond)
+        return result
 
     @api.onchange("econnect_receive")
     def _onchange_econnect_receive(self):
