@@ -207,6 +207,7 @@ def handle(sim, method, segments, query, headers, body):
                 amount=data.get("amount") or "100.00",
                 vat_percent=data.get("vatPercent") or "21",
                 credit_note=bool(data.get("creditNote")),
+                **({"iban": data["iban"]} if data.get("iban") else {}),
             )
             doc_id = _value_error(sim.inject_incoming, data["party"], xml, data.get("documentId"), sender)
             return json_reply({"id": doc_id})

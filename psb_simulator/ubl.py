@@ -327,8 +327,10 @@ def sample_invoice(
     vat_percent="21",
     issue_date=None,
     credit_note=False,
+    iban="NL91ABNA0417164300",
 ):
-    """A small but complete Peppol BIS Billing 3.0 invoice (or credit note) from sender to receiver."""
+    """A small but complete Peppol BIS Billing 3.0 invoice (or credit note) from sender to receiver (an invoice
+    asks to be paid into ``iban``)."""
     issue = issue_date or datetime.date.today()
     if isinstance(issue, str):
         issue = datetime.date.fromisoformat(issue)
@@ -386,7 +388,7 @@ def sample_invoice(
         means = _sub(root, "cac:PaymentMeans")
         _sub(means, "cbc:PaymentMeansCode", "30")
         _sub(means, "cbc:PaymentID", number)
-        _sub(_sub(means, "cac:PayeeFinancialAccount"), "cbc:ID", "NL91ABNA0417164300")
+        _sub(_sub(means, "cac:PayeeFinancialAccount"), "cbc:ID", iban)
     tax_total = _sub(root, "cac:TaxTotal")
     _sub(tax_total, "cbc:TaxAmount", tax, currencyID="EUR")
     subtotal = _sub(tax_total, "cac:TaxSubtotal")

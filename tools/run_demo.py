@@ -135,7 +135,7 @@ class DemoFeeder(threading.Thread):
             self.remote.call("POST", "incoming/sample", {
                 "party": company["party"], "sender": vendor["peppol"], "senderName": vendor["name"],
                 "receiverName": company["name"], "number": vendor["number"], "amount": vendor["amount"],
-                "vatPercent": vendor["vat_percent"], "documentId": document_id,
+                "vatPercent": vendor["vat_percent"], "documentId": document_id, "iban": vendor["iban"],
             })
             print(f"[demo] {vendor['name']} sent its e-invoice {vendor['number']} to {company['name']}", flush=True)
 

@@ -54,16 +54,16 @@ VENDORS = (
     {
         "key": "kantoor", "name": "Kantoorartikelen Jansen B.V.", "vat": "NL809641185B01",
         "peppol": "0106:22334455", "city": "Woerden", "number": "KJ-2026-0101", "amount": "250.00",
-        "vat_percent": "21", "matches": True,
+        "vat_percent": "21", "matches": True, "iban": "NL20INGB0001234567",
     },
     {
         "key": "koffie", "name": "Koffiebranderij De Boon B.V.", "vat": "NL810432559B01",
         "peppol": "0106:33445566", "city": "Gouda", "number": "DB-2026-0033", "amount": "84.00",
-        "vat_percent": "9", "matches": True,
+        "vat_percent": "9", "matches": True, "iban": "NL83ABNA0412345678",
     },
     {
         "key": "drukkerij", "name": "Drukkerij Oud Tarief B.V.", "vat": "NL123456782B90",
         "peppol": "0106:44556677", "city": "Zwolle", "number": "DOT-2026-0007", "amount": "400.00",
-        "vat_percent": "6", "matches": False,
+        "vat_percent": "6", "matches": False, "iban": "NL44RABO0123456789",
     },
 )

@@ -17,6 +17,8 @@ from . import econnect_email_link
 from . import account_move_mail_submission
 from . import res_company_submission
 from . import account_move_receive
+from . import account_move_supplier
+from . import account_edi_common
 from . import account_journal
 from . import ir_attachment
 from . import econnect_event

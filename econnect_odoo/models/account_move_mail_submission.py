@@ -260,6 +260,10 @@ class AccountMove(models.Model):
                     user=user.name, address=address,
                 )
             )
+            # a bank account the document brought is proposed, never added: the bill says so (account_move_supplier)
+            issues = bill._econnect_check_bank()
+            if issues and not bill.econnect_import_issue:
+                bill._econnect_flag_import(issues)
 
 
 class MailAlias(models.Model):

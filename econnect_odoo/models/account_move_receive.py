@@ -150,6 +150,8 @@ class AccountMove(models.Model):
         else:
             issues += move._econnect_compare_with_document(figures)
             issues += move._econnect_check_vendor(figures, last_partner_id)
+        # who really sent it, and where it asks to be paid (account_move_supplier.py)
+        issues += move._econnect_check_sender() + move._econnect_check_bank()
         if issues:
             move._econnect_flag_import(issues)
         else:
@@ -303,10 +305,15 @@ class AccountMove(models.Model):
         """Hold the bill against its e-invoice again (after correcting it); clear the warning when it matches."""
         self.env["res.company"]._econnect_check_access(self, "user")
         for move in self.filtered("econnect_import_issue"):
-            figures = move._econnect_received_figures()
-            issues = move._econnect_compare_with_document(figures)
-            if not move.partner_id:
-                issues += move._econnect_check_vendor(figures, 0)
+            issues = []
+            if move.econnect_received_attachment_id:
+                figures = move._econnect_received_figures()
+                issues += move._econnect_compare_with_document(figures)
+                if not move.partner_id:
+                    issues += move._econnect_check_vendor(figures, 0)
+            # (kept only when the bill then passes: a refusal rolls the whole check back)
+            move._econnect_store_vendor_peppol_id()
+            issues += move._econnect_check_sender() + move._econnect_check_bank()
             if issues:
                 raise UserError("\n\n".join(issues))
             move.econnect_import_issue = False
@@ -322,6 +329,7 @@ class AccountMove(models.Model):
                 self.env._("%(user)s checked the bill and dismissed the eConnect warning: %(issue)s",
                            user=self.env.user.name, issue=move.econnect_import_issue)
             )
+            move._econnect_store_vendor_peppol_id()
             move.econnect_import_issue = False
             move._econnect_close_check_activities()
         return True

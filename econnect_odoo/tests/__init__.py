@@ -23,3 +23,4 @@ from . import test_attack_mail
 from . import test_responses_received
 from . import test_responses_sent
 from . import test_attack_company
+from . import test_attack_supplier

@@ -78,6 +78,25 @@ class TestMailXmlAttacks(EconnectMailAttackMixin, MailCase, TransactionCase):
         self.assertNotEqual(bills.ref, "SUP-2025-042")
         self.assertIn("invoice.xml", bills.attachment_ids.mapped("name"))
 
+    def test_mailed_e_invoice_with_a_new_bank_account_is_held(self):
+        """A user forwards a vendor's e-invoice (a PDF or XML that came by mail: anybody may have written it) that
+        asks to be paid into another account: the account is proposed on the bill, never added to the vendor."""
+        from .simulator import sample_invoice
+
+        vendor = self.env["res.partner"].create({
+            "name": "Demo Supplier B.V.", "is_company": True, "vat": "NL001234567B01",
+            "peppol_eas": "0106", "peppol_endpoint": "55667788",
+        })
+        self.env["res.partner.bank"].create({"acc_number": "NL91ABNA0417164300", "partner_id": vendor.id})
+        xml = sample_invoice("0106:55667788", "0106:12345678", iban="NL20INGB0001234567")
+        bills = self.deliver(self.user.email, attachments=[("invoice.xml", xml, "application", "xml")])
+        self.assertEqual(len(bills), 1)
+        self.assertEqual(bills.partner_id, vendor)
+        self.assertNotIn("NL20INGB0001234567", vendor.bank_ids.mapped("sanitized_acc_number"), "never added silently")
+        self.assertEqual(bills.econnect_proposed_bank_account, "NL20INGB0001234567")
+        self.assertIn("NL20INGB0001234567", bills.econnect_import_issue)
+        self.assertEqual(bills.state, "draft")
+
 
 @tagged("post_install", "-at_install")
 class TestSpoofedSenders(EconnectMailAttackMixin, MailCase, TransactionCase):
@@ -123,7 +142,7 @@ class TestSpoofedSenders(EconnectMailAttackMixin, MailCase, TransactionCase):
 
     def test_the_real_sender_still_submits(self):
         for header in (self.user.email, f"Alice <{self.user.email}>", f'"Alice, Accounting" <{self.user.email}>',
-                       f"{self.user.email} (Alice)"):
+                       f"{self.user.email} (Alice)", f'"{self.user.email}" <{self.user.email}>'):
             with self.subTest(header=header):
                 self.assertEqual(len(self.deliver(header)), 1)
 

@@ -66,6 +66,8 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         cls.vendor = cls.env["res.partner"].create({
             "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",
         })
+        # the account its e-invoices ask to be paid into (one the vendor does not have makes the bill a check)
+        cls.env["res.partner.bank"].create({"acc_number": "NL91ABNA0417164300", "partner_id": cls.vendor.id})
         cls.checker = cls.econnect_user(login="bill_checker")
         cls.receive_journal.econnect_responsible_id = cls.checker
         cls.env.flush_all()
@@ -489,7 +491,8 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertTrue(self.bill_of(document_id))
 
     def test_check_again_after_fixing_the_bill(self):
-        document_id = self.receive_document(stranger_invoice())
+        # the vendor sent it (its Peppol id is the sender) with a document Odoo could not match to it
+        document_id = self.receive_document(stranger_invoice(), sender_id=SELLER)
         self.pull()
         bill = self.bill_of(document_id)
         self.assertTrue(bill.econnect_import_issue)

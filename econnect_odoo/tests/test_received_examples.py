@@ -50,10 +50,21 @@ class TestReceivedExamples(EconnectReceiveMixin, HttpCase):
         super().setUpClass()
         for code in ("EUR", "GBP", "SEK"):
             cls.env.ref(f"base.{code}").active = True
+        vendors = {}
         for eas, endpoint, name in SELLERS:
-            cls.env["res.partner"].create({
+            vendors[endpoint] = cls.env["res.partner"].create({
                 "name": name, "is_company": True, "peppol_eas": eas, "peppol_endpoint": endpoint,
             })
+        # and the bank accounts they are paid into (an account a vendor does not have makes the bill a check)
+        for name in examples():
+            with open(os.path.join(EXAMPLES_DIR, name), "rb") as handle:
+                root = etree.fromstring(handle.read())
+            vendor = vendors.get(root.findtext(
+                "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", namespaces=NS
+            ))
+            for account in root.findall("cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID", namespaces=NS):
+                if vendor and account.text not in vendor.bank_ids.mapped("acc_number"):
+                    cls.env["res.partner.bank"].create({"acc_number": account.text, "partner_id": vendor.id})
         cls.env.flush_all()
 
     def setUp(self):

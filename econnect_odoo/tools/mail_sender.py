@@ -6,7 +6,7 @@ the first of two mailboxes. What is trusted here instead:
 * exactly one ``From`` header with exactly one mailbox;
 * the address is the one in angle brackets (or the bare address, with at most a comment without an address);
 * a display name, or a comment, that contains an address (also encoded, or with a full-width at sign) is refused:
-  people read the name, not the address.
+  people read the name, not the address (unless it is the sender's own address: some mail programs write that).
 """
 
 import re
@@ -41,8 +41,21 @@ def _decoded(text):
         return text
 
 
-def _has_address(text):
-    return any(sign in text for sign in _AT_SIGNS) or any(sign in _decoded(text) for sign in _AT_SIGNS)
+_NAMED_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"'@\uff20\ufe6b]+[@\uff20\ufe6b][^\s<>()\[\],;:\"'@\uff20\ufe6b]+")
+
+
+def _has_address(text, own=None):
+    """Whether ``text`` (a display name or a comment) holds an address, other than ``own`` itself (some mail
+    programs write the sender's own address as its name: that deceives nobody)."""
+    for candidate in (text, _decoded(text)):
+        if not any(sign in candidate for sign in _AT_SIGNS):
+            continue
+        named = _NAMED_ADDRESS.findall(candidate)
+        if not own or not named or any(address.lower() != own.lower() for address in named):
+            return True
+        if sum(candidate.count(sign) for sign in _AT_SIGNS) != len(named):
+            return True
+    return False
 
 
 def judge(raw_values):
@@ -65,12 +78,12 @@ def judge(raw_values):
         unquoted = _QUOTED.sub("", display)
         if any(separator in unquoted for separator in ",;:"):  # "Bob, Alice <alice@...>": two mailboxes
             return address, SEVERAL
-        if _has_address(display):
+        if _has_address(display, own=address):
             return address, NAME_ADDRESS
         return address, None
     bare = _BARE.match(raw)
     if not bare or not _ADDRESS.match(bare["address"]):
         return None, SEVERAL if any(separator in raw for separator in ",;:") else MALFORMED
-    if any(part and _has_address(part) for part in (bare["before"], bare["comment"])):
+    if any(part and _has_address(part, own=bare["address"]) for part in (bare["before"], bare["comment"])):
         return bare["address"], NAME_ADDRESS
     return bare["address"], None

@@ -108,6 +108,8 @@ class EconnectDemoNl(models.AbstractModel):
             }
             partner = self.env["res.partner"].create(values)
             self._xmlid(f"partner_{data['key']}", partner)
+            if data.get("iban"):  # the account its e-invoices ask to be paid into: known, so they are not flagged
+                self.env["res.partner.bank"].create({"acc_number": data["iban"], "partner_id": partner.id})
             if data in CUSTOMERS:
                 partner.with_company(company).invoice_sending_method = "econnect"
             partners[data["key"]] = partner

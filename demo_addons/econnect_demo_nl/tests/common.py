@@ -48,6 +48,7 @@ class DemoNlMixin:
             xml = sample_invoice(
                 vendor["peppol"], COMPANY["party"], number=vendor["number"], sender_name=vendor["name"],
                 receiver_name=COMPANY["name"], amount=vendor["amount"], vat_percent=vendor["vat_percent"],
+                iban=vendor["iban"],
             )
             document_ids[vendor["key"]] = self.simulator.inject_incoming(COMPANY["party"], xml)
         self.wait_for_webhooks(len(VENDORS), "InvoiceReceived")
