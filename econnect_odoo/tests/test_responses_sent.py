@@ -244,7 +244,20 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.env.invalidate_all()
         self.assertFalse(self.answers(bill), "nothing queued")
         self.assertFalse(self.posts(), "nothing sent")
-        self.assertTrue(intruder)
+        # nor retried: an answer of the other company in error, even for an eConnect administrator of his own
+        failed = self.env["econnect.invoice.response"]._econnect_queue(bill, "AP")
+        failed.write({"state": "error"})
+        intruder.groups_id = [(4, self.env.ref("econnect_odoo.group_econnect_admin").id)]
+        self.env.flush_all()
+        with mute_logger("odoo.http"), self.assertRaises(JsonRpcException) as caught:
+            self.make_jsonrpc_request("/web/dataset/call_kw/econnect.invoice.response/action_econnect_retry", {
+                "model": "econnect.invoice.response", "method": "action_econnect_retry", "args": [failed.ids],
+                "kwargs": {},
+            })
+        self.assertIn("AccessError", str(caught.exception))
+        self.env.invalidate_all()
+        self.assertEqual(failed.state, "error")
+        self.assertFalse(self.posts(), "nothing sent")
 
     # -- automatic, after the company's settings ---------------------------------------------------
     def test_acknowledged_on_arrival_and_accepted_on_posting(self):
