@@ -7,6 +7,8 @@ import unittest
 from datetime import timedelta
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -316,6 +318,27 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.assertTrue(note, "the chatter says Odoo answered by itself")
         self.run_cron()
         self.assertEqual(len(self.posts()), 2, "one call each, nothing more")
+
+    def test_settings_defaults_next_to_receiving(self):
+        """A new company answers, acknowledges on arrival and accepts on posting, and says paid only when asked;
+        the switches sit in the eConnect settings block, right after receiving."""
+        fresh = self.env["res.company"].create({"name": "Fresh answers BV"})
+        self.assertEqual(
+            (fresh.econnect_respond, fresh.econnect_respond_ab, fresh.econnect_respond_ap, fresh.econnect_respond_pd),
+            (True, True, True, False),
+        )
+        arch = etree.fromstring(self.env["res.config.settings"].get_view(view_type="form")["arch"])
+        [receive] = arch.xpath("//setting[@id='econnect_receive_setting']")
+        [respond] = arch.xpath("//setting[@id='econnect_respond_setting']")
+        self.assertIs(receive.getnext(), respond, "right after receiving, in the same block")
+        for name in ("econnect_respond", "econnect_respond_ab", "econnect_respond_ap", "econnect_respond_pd"):
+            self.assertTrue(respond.xpath(f".//field[@name='{name}']"), name)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(
+            (settings.econnect_respond, settings.econnect_respond_ab, settings.econnect_respond_ap,
+             settings.econnect_respond_pd),
+            (True, True, True, False), "Settings show the company's switches",
+        )
 
     def test_automatic_answers_follow_the_settings(self):
         self.company.write({"econnect_respond_ab": False, "econnect_respond_ap": False})
