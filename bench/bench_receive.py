@@ -182,10 +182,11 @@ class Bench:
                 {"name": "Odoo import bills", "code": "OIB", "type": "purchase", "default_account_id": expense.id},
             ])
             company.write({"econnect_receive_journal_id": journals[0].id, "econnect_receive": True})
-            env["res.partner"].create({  # the vendor as Odoo knows it: its Peppol id, the account it is paid into
+            vendor = env["res.partner"].create({
                 "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",
-                "bank_ids": [(0, 0, {"acc_number": IBAN})],
             })
+            # the account its e-invoices ask to be paid into (an unknown one would hold every bill for a check)
+            env["res.partner.bank"].create({"acc_number": IBAN, "partner_id": vendor.id})
             if not env["account.tax"].search([
                 *env["account.tax"]._check_company_domain(company), ("type_tax_use", "=", "purchase"),
                 ("amount", "=", 15), ("amount_type", "=", "percent"), ("price_include", "=", False),
