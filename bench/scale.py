@@ -219,50 +219,52 @@ def print_limits(limits):
         ", ".join(f"{count} {what}" for what, count in limits.items() if count) or "none"))
 
 
-def report(opts, load, send, receive):
+def report_send(opts, send):
+    """Prints the figures of the send phase (as soon as it is over: a later failure does not lose them)."""
     print()
     print(f"econnect_odoo at scale: prefork (2 HTTP workers, 1 cron worker, Odoo's default limits), "
-          f"{os.cpu_count()} CPUs, load before {load[0]:.1f}, after {os.getloadavg()[0]:.1f}")
-    ok = True
-    if send:
-        (http_peak, http_n), (cron_peak, cron_n) = send["http"], send["cron"]
-        print(f"  send: {send['invoices']} invoices of {opts.lines} lines in one list action, "
-              f"{opts.latency * 1000:.0f} ms per call")
-        print(f"    the click (checks, UBL of every invoice, queued)   {send['click']:7.1f} s   "
-              f"('{send['answer']}')")
-        print(f"    wall time until all are Sent                       {send['wall']:7.1f} s   "
-              f"({send['wall'] / send['invoices'] * 1000:.0f} ms/invoice)")
-        print(f"    uploads accepted per invoice                       min {send['accepted'][0]}, max "
-              f"{send['accepted'][1]}   ({send['calls']} upload calls; states {send['states']})")
-        print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
-              f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
-        print(f"    CPU seconds used, HTTP workers / cron worker       {send['cpu'][0]:5.1f} / {send['cpu'][1]:.1f} s"
-              f"   ({sum(send['cpu']) / send['invoices'] * 1000:.0f} ms/invoice)")
-        print_limits(send["limits"])
-        ok &= send["accepted"] == (1, 1)
-    if receive:
-        (http_peak, http_n), (cron_peak, cron_n) = receive["http"], receive["cron"]
-        client = [seconds * 1000 for seconds in receive["client"]]
-        server = [seconds * 1000 for seconds in receive["server"]]
-        print(f"  receive: {receive['documents']} documents, their events as one burst")
-        print(f"    time until all are vendor bills                    {receive['wall']:7.1f} s   "
-              f"({receive['wall'] / receive['documents'] * 1000:.0f} ms/document)")
-        print(f"    bills per document                                 min {receive['bills'][0]}, max "
-              f"{receive['bills'][1]}   ({receive['no_bill']} without)")
-        print(f"    the burst: {receive['delivered']} events delivered in   {receive['burst']:7.1f} s   "
-              f"({receive['refused']} refused)")
-        print(f"    webhook response, as eConnect sees it: p50 / p99   {percentile(client, 0.5):5.1f} / "
-              f"{percentile(client, 0.99):.1f} ms")
-        print(f"    webhook on the server (Odoo's log):    p50 / p99   {percentile(server, 0.5):5.1f} / "
-              f"{percentile(server, 0.99):.1f} ms")
-        print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
-              f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
-        print(f"    CPU seconds used, HTTP workers / cron worker       {receive['cpu'][0]:5.1f} / "
-              f"{receive['cpu'][1]:.1f} s   ({sum(receive['cpu']) / receive['documents'] * 1000:.0f} ms/document)")
-        print_limits(receive["limits"])
-        ok &= receive["bills"] == (1, 1) and not receive["refused"] and receive["delivered"] == receive["documents"]
-    print("  verdict                                              " + ("OK" if ok else "FAILED"))
-    return ok
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the end of the phase")
+    (http_peak, http_n), (cron_peak, cron_n) = send["http"], send["cron"]
+    print(f"  send: {send['invoices']} invoices of {opts.lines} lines in one list action, "
+          f"{opts.latency * 1000:.0f} ms per call")
+    print(f"    the click (checks, UBL of every invoice, queued)   {send['click']:7.1f} s   "
+          f"('{send['answer']}')")
+    print(f"    wall time until all are Sent                       {send['wall']:7.1f} s   "
+          f"({send['wall'] / send['invoices'] * 1000:.0f} ms/invoice)")
+    print(f"    uploads accepted per invoice                       min {send['accepted'][0]}, max "
+          f"{send['accepted'][1]}   ({send['calls']} upload calls; states {send['states']})")
+    print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
+          f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
+    print(f"    CPU seconds used, HTTP workers / cron worker       {send['cpu'][0]:5.1f} / {send['cpu'][1]:.1f} s"
+          f"   ({sum(send['cpu']) / send['invoices'] * 1000:.0f} ms/invoice)")
+    print_limits(send["limits"])
+    return send["accepted"] == (1, 1)
+
+
+def report_receive(opts, receive):
+    print()
+    print(f"econnect_odoo at scale: prefork (2 HTTP workers, 1 cron worker, Odoo's default limits), "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the end of the phase")
+    (http_peak, http_n), (cron_peak, cron_n) = receive["http"], receive["cron"]
+    client = [seconds * 1000 for seconds in receive["client"]]
+    server = [seconds * 1000 for seconds in receive["server"]]
+    print(f"  receive: {receive['documents']} documents, their events as one burst")
+    print(f"    time until all are vendor bills                    {receive['wall']:7.1f} s   "
+          f"({receive['wall'] / receive['documents'] * 1000:.0f} ms/document)")
+    print(f"    bills per document                                 min {receive['bills'][0]}, max "
+          f"{receive['bills'][1]}   ({receive['no_bill']} without)")
+    print(f"    the burst: {receive['delivered']} events delivered in   {receive['burst']:7.1f} s   "
+          f"({receive['refused']} refused)")
+    print(f"    webhook response, as eConnect sees it: p50 / p99   {percentile(client, 0.5):5.1f} / "
+          f"{percentile(client, 0.99):.1f} ms")
+    print(f"    webhook on the server (Odoo's log):    p50 / p99   {percentile(server, 0.5):5.1f} / "
+          f"{percentile(server, 0.99):.1f} ms")
+    print(f"    peak RSS, HTTP worker / cron worker                {http_peak / MB:5.0f} / {cron_peak / MB:.0f} MB"
+          f"   ({http_n} HTTP, {cron_n} cron worker processes seen)")
+    print(f"    CPU seconds used, HTTP workers / cron worker       {receive['cpu'][0]:5.1f} / "
+          f"{receive['cpu'][1]:.1f} s   ({sum(receive['cpu']) / receive['documents'] * 1000:.0f} ms/document)")
+    print_limits(receive["limits"])
+    return receive["bills"] == (1, 1) and not receive["refused"] and receive["delivered"] == receive["documents"]
 
 
 def main():
@@ -273,20 +275,23 @@ def main():
     parser.add_argument("--lines", type=int, default=5, help="lines per invoice (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep Odoo's log and data directory")
     opts = parser.parse_args()
-    load = os.getloadavg()
-    send = receive = None
+    sys.stdout.reconfigure(line_buffering=True)  # each figure shows as soon as it is known, also in a log file
+    print(f"[scale] load before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    ok = True
     with PreforkOdoo() as odoo:
+        if opts.keep:
+            print(f"[scale] keeping: {odoo.tmp}")
+        odoo.simulator.timeout = 3600  # its control calls that wait for deliveries
         admin = odoo.login("admin", "admin")
         setup = set_up_company(odoo, admin)
         activate(odoo, admin, setup)
         if opts.invoices:
-            send = send_phase(odoo, admin, setup, opts)
-            settle(odoo)  # the delivery events of the sent invoices are handled before the burst
+            ok &= report_send(opts, send_phase(odoo, admin, setup, opts))
+            settle(odoo, timeout=3600)  # the delivery events of the sent invoices are handled before the burst
         if opts.documents:
-            receive = receive_phase(odoo, opts)
-        if opts.keep:
-            print(f"[scale] kept: {odoo.tmp}")
-    return 0 if report(opts, load, send, receive) else 1
+            ok &= report_receive(opts, receive_phase(odoo, opts))
+    print("  verdict                                              " + ("OK" if ok else "FAILED"))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
