@@ -12,8 +12,10 @@ from odoo.tools import formataddr
 from ..psb import contract
 from ..psb.errors import AlreadySentError, PSBError
 from ..psb.party import InvalidPartyId
+from ..psb.retry import BETWEEN_RUNS
 from ..tools.messages import user_message
 from ..tools.parallel import run_parallel
+from ..tools.queue import commit
 from .res_partner import ECONNECT_FORMATS
 
 _logger = logging.getLogger(__name__)
@@ -27,10 +29,6 @@ BUILD_CHECK_LIMIT = 1000
 # action after this delay, and uploaded again with the same document id (eConnect answers 409 if the
 # first upload had landed).
 IN_FLIGHT_GRACE = timedelta(minutes=10)
-# Waits between attempts after temporary failures; after the last one the invoice is in error.
-RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
-# Error kinds an administrator fixes once for all invoices (credentials, balance): retried later, not failed.
-RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
 # Sent invoices without a delivery event after this delay are polled (fallback for lost webhooks).
 STATUS_POLL_AFTER = timedelta(minutes=15)
 
@@ -481,7 +479,7 @@ class AccountMove(models.Model):
                 **self._econnect_author(),
             )
         plan = self._econnect_upload_plan(documents) if documents and not background else None
-        self._econnect_commit()
+        commit(self.env)
         return plan
 
     def _econnect_lock(self):
@@ -501,11 +499,6 @@ class AccountMove(models.Model):
             )
         self.invalidate_recordset(["econnect_state", "econnect_uuid"])
 
-    def _econnect_commit(self):
-        """Commit where a remote side effect follows or just happened (the exactly-once protocol), like Odoo's
-        own sending flow does; never under tests."""
-        if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _econnect_upload_plan(self, documents):
         """Everything the upload needs, read now: ``{move id: UploadItem}``, plus ``None`` under the key
@@ -573,7 +566,7 @@ class AccountMove(models.Model):
                 else:
                     body = self.env._("eConnect already had this invoice (document id %s): not sent twice.", remote_id)
                 sent_bodies[move_id] = self.env._("[Demo] %s", body) if item.demo else body
-            elif isinstance(error, PSBError) and error.kind in RETRYABLE_KINDS:
+            elif isinstance(error, PSBError) and error.retryable:
                 failures = True
                 move.invalidate_recordset(["econnect_state"])
                 move._econnect_record_retry(user_message(self.env, error))
@@ -586,7 +579,7 @@ class AccountMove(models.Model):
         if sent_bodies:
             self.browse(list(sent_bodies))._message_log_batch(bodies=sent_bodies, **plan["author"])
         if commit:
-            self._econnect_commit()
+            commit(self.env)
         return failures
 
     def _econnect_plan_queued(self):
@@ -601,14 +594,15 @@ class AccountMove(models.Model):
         return (moves - inactive)._econnect_upload_plan(self._econnect_store_documents(built))
 
     def _econnect_record_retry(self, message):
+        """A retryable failure: tried again after the backoff (``psb/retry.py``), or in error after the last try."""
         self.ensure_one()
         attempt = self.econnect_retry_count + 1
-        if attempt > len(RETRY_DELAYS):
+        next_attempt = BETWEEN_RUNS.next_try(attempt, fields.Datetime.now())
+        if next_attempt is None:
             self._econnect_record_error(
-                self.env._("Gave up after %(count)s attempts: %(message)s", count=attempt - 1, message=message)
+                self.env._("Gave up after %(count)s attempts: %(message)s", count=attempt, message=message)
             )
             return
-        next_attempt = fields.Datetime.now() + RETRY_DELAYS[attempt - 1]
         self._econnect_write({
             "econnect_state": "retrying",
             "econnect_retry_count": attempt,

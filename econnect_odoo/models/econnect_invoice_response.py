@@ -21,8 +21,10 @@ from odoo.tools.translate import LazyTranslate
 from ..psb import contract
 from ..psb.errors import AlreadySentError, NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
+from ..psb.retry import BETWEEN_RUNS
 from ..tools.budget import Budget, retrigger
 from ..tools.messages import user_message
+from ..tools.queue import commit
 
 _lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
@@ -63,9 +65,6 @@ RESPONSE_ACTIONS = {
     "CNA": _lt("Credit the amount"),
     "OTH": _lt("Other"),
 }
-# Waits after temporary failures (eConnect down, balance used up, keys refused); after the last one: Error.
-RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 720)]
-RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
 # An answer claimed by a run that then died is sent again (same id) by the scheduled action after this lease.
 LEASE = timedelta(minutes=10)
 BATCH_SIZE = 50
@@ -195,10 +194,6 @@ class EconnectInvoiceResponse(models.Model):
             "next_attempt": fields.Datetime.now(),
         })
 
-    def _econnect_commit(self):
-        """Commit where a remote side effect follows or just happened (never under tests)."""
-        if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _econnect_claim(self):
         """Lock the due queued answers among these (skipping those another run holds), give them a lease and count
@@ -218,7 +213,7 @@ class EconnectInvoiceResponse(models.Model):
         claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
         for response in claimed:
             response.write({"attempts": response.attempts + 1, "next_attempt": fields.Datetime.now() + LEASE})
-        self._econnect_commit()
+        commit(self.env)
         return claimed
 
     def _econnect_send(self, budget=None):
@@ -229,10 +224,10 @@ class EconnectInvoiceResponse(models.Model):
             if budget is not None and budget.spent():
                 for left in claimed[index:]:
                     left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
-                self._econnect_commit()
+                commit(self.env)
                 break
             response._econnect_send_one()
-            self._econnect_commit()
+            commit(self.env)
 
     def _econnect_send_one(self):
         self.ensure_one()
@@ -269,7 +264,7 @@ class EconnectInvoiceResponse(models.Model):
                 self.env._("eConnect already had this answer (document id %s): not sent twice.", self.document_id),
             )
         except PSBError as error:
-            if error.kind in RETRYABLE_KINDS:
+            if error.retryable:
                 self._econnect_retry_later(user_message(self.env, error))
             else:
                 self._econnect_record("error", user_message(self.env, error))
@@ -311,15 +306,16 @@ class EconnectInvoiceResponse(models.Model):
         return contract.takes_document_family(options)
 
     def _econnect_retry_later(self, message):
-        """A temporary failure: queued again with the same document id, or Error after the last attempt."""
+        """A retryable failure (the attempt was counted by the claim): queued again with the same document id after
+        the backoff (``psb/retry.py``), or Error after the last attempt."""
         self.ensure_one()
-        if self.attempts > len(RETRY_DELAYS):
+        when = BETWEEN_RUNS.next_try(max(self.attempts, 1), fields.Datetime.now())
+        if when is None:
             self._econnect_record(
                 "error",
                 self.env._("Gave up after %(count)s attempts: %(message)s", count=self.attempts, message=message),
             )
             return
-        when = fields.Datetime.now() + RETRY_DELAYS[max(self.attempts, 1) - 1]
         self.write({
             "econnect_answer": self.env._(
                 "Not sent yet: %(message)s Odoo tries again at %(when)s with the same document id.",
@@ -373,7 +369,7 @@ class EconnectInvoiceResponse(models.Model):
         self.env["res.company"]._econnect_check_access(self, "admin")
         answers = self.filtered(lambda r: r.direction == "out" and r.state == "error").sudo()
         answers.write({"state": "queued", "attempts": 0, "next_attempt": fields.Datetime.now()})
-        self._econnect_commit()
+        commit(self.env)
         answers._econnect_send()
         return True
 
@@ -385,7 +381,7 @@ class EconnectInvoiceResponse(models.Model):
         """Queue the automatic answers for bills paid meanwhile, then send the due answers within the time
         budget; wakes itself again when some are left."""
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
-        self._econnect_commit()
+        commit(self.env)
         budget = Budget(self.env)
 
         def due_domain():
