@@ -9,7 +9,6 @@ its own savepoint, committed before anything is acknowledged at eConnect.
 import hashlib
 import json
 import logging
-import time
 from datetime import timedelta
 
 import psycopg2.errors
@@ -24,9 +23,9 @@ from ..psb import contract
 from ..psb.errors import PSBError
 from ..psb.retry import BETWEEN_RUNS
 from ..tools import received_document
-from ..tools.budget import Budget, retrigger
+from ..tools.budget import Budget
 from ..tools.messages import document_problem, user_message
-from ..tools.queue import commit
+from ..tools.queue import claim, commit, work_through
 
 _logger = logging.getLogger(__name__)
 
@@ -221,20 +220,21 @@ class EconnectEvent(models.Model):
             budget = Budget(self.env)
             batch_size = batch_size or self._econnect_batch_size()
             self._econnect_retry_deletions(companies, budget)
-            seen = set()
-            while not budget.spent():
-                batch = self._econnect_ready_events(companies, events, limit=batch_size, exclude=seen)
-                if not batch:
-                    break
+
+            def ready(exclude):
+                return self._econnect_ready_events(companies, events, limit=batch_size, exclude=exclude)
+
+            def process(batch, budget):
                 for event in batch:
                     if budget.spent():
                         break
-                    seen.add(event.id)
                     if event.attempt_started_at and not budget.whole():
                         continue  # its last attempt was stopped by a limit: it waits for a run with its whole time
                     event._econnect_process_safely(stats)
+
+            work_through(self.env, CRON_XMLID, ready, process, budget=budget)
             stats["remaining"] = self._econnect_ready_events(companies, events, count=True)
-            self._econnect_schedule_next(stats["remaining"], companies, budget)
+            self._econnect_schedule_retry(companies)
             self.env["econnect.notifier"]._econnect_send_digests()
             commit(self.env)
         finally:
@@ -255,22 +255,23 @@ class EconnectEvent(models.Model):
             cr.rollback()
         cr.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
+    @api.model
+    def _econnect_int_param(self, key, default, minimum):
+        """A whole number from the system parameters (``econnect_odoo.<key>``), at least ``minimum``; ``default`` when
+        unset or not a number."""
+        value = self.env["ir.config_parameter"].sudo().get_param(f"econnect_odoo.{key}")
+        try:
+            return max(minimum, int(value)) if value else default
+        except ValueError:
+            return default
 
     @api.model
     def _econnect_batch_size(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("econnect_odoo.pull_batch_size")
-        try:
-            return max(1, int(value)) if value else DEFAULT_BATCH_SIZE
-        except ValueError:
-            return DEFAULT_BATCH_SIZE
+        return self._econnect_int_param("pull_batch_size", DEFAULT_BATCH_SIZE, 1)
 
     @api.model
     def _econnect_max_document_bytes(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("econnect_odoo.max_document_bytes")
-        try:
-            return max(1024, int(value)) if value else DEFAULT_MAX_DOCUMENT_BYTES
-        except ValueError:
-            return DEFAULT_MAX_DOCUMENT_BYTES
+        return self._econnect_int_param("max_document_bytes", DEFAULT_MAX_DOCUMENT_BYTES, 1024)
 
     @api.model
     def _econnect_companies(self, companies=None):
@@ -305,19 +306,15 @@ class EconnectEvent(models.Model):
         return self.search(domain, limit=limit, order="event_created_on, id")
 
     @api.model
-    def _econnect_schedule_next(self, remaining, companies=None, budget=None):
-        """Run again at once when work is left (a fresh job, with a fresh time budget), and when the earliest retry
-        is due."""
-        cron = self.env.ref(CRON_XMLID).sudo()
-        if remaining:
-            retrigger(cron, budget.started if budget else time.time())
+    def _econnect_schedule_retry(self, companies=None):
+        """Run again when the earliest retry is due (work left now re-triggers the cron at once: ``work_through``)."""
         active, _receiving = self._econnect_companies(companies)
         retry = self.search([
             ("state", "=", "pending"), ("company_id", "in", active.ids),
             ("next_attempt_at", ">", fields.Datetime.now()),
         ], order="next_attempt_at", limit=1)
         if retry:
-            cron._trigger(retry.next_attempt_at)
+            self.env.ref(CRON_XMLID).sudo()._trigger(retry.next_attempt_at)
 
     # ------------------------------------------------------------------------------------------
     # One event
@@ -328,8 +325,14 @@ class EconnectEvent(models.Model):
         # notes, warnings and activities in the company's language (the scheduled action runs as OdooBot)
         lang = self.company_id.partner_id.lang or self.env.lang
         event = self.with_company(self.company_id).with_context(lang=lang)
-        if not event._econnect_lease():
-            stats["failed"] += 1
+        claimed = claim(
+            event, "state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
+            [fields.Datetime.now()], lease=lambda claimed: claimed._econnect_lease(),
+        )
+        if not claimed:
+            return  # another run holds it, or did it meanwhile
+        if claimed.state != "pending":
+            stats["failed"] += 1  # its last attempt had not finished: failed by the lease
             return
         after_commit = None
         try:
@@ -385,19 +388,18 @@ class EconnectEvent(models.Model):
         self.write(values)
 
     def _econnect_lease(self):
-        """Count this attempt before it starts, and commit: a run that dies on the event (its time or memory limit,
-        a kill) has used an attempt like any failure, and the event waits its backoff instead of blocking the
-        events behind it. Returns False when the event had its last attempt already: then it fails now."""
+        """Count this attempt before it starts (the claim commits it, ``tools/queue.py``): a run that dies on the event
+        (its time or memory limit, a kill) has used an attempt like any failure, and the event waits its backoff
+        instead of blocking the events behind it. After its last attempt the event fails now."""
         self.ensure_one()
-        attempts = self.attempts + 1
         if BETWEEN_RUNS.exhausted(self.attempts):
             self._econnect_fail(self.env._(
                 "Stopped after %(count)s attempts. The last one did not finish: the process was stopped (its time "
                 "or memory limit?). %(error)s",
                 count=self.attempts, error=self.last_error or "",
             ).strip())
-            commit(self.env)
-            return False
+            return
+        attempts = self.attempts + 1
         now = fields.Datetime.now()
         self.write({
             "attempts": attempts,
@@ -405,8 +407,6 @@ class EconnectEvent(models.Model):
             "next_attempt_at": BETWEEN_RUNS.next_try(min(attempts, BETWEEN_RUNS.tries - 1), now),
             "attempt_started_at": now,
         })
-        commit(self.env)
-        return True
 
     def _econnect_record_failure(self, message, permanent=False):
         """A failed attempt (counted by its lease): retry after the backoff, or stop (and tell the administrators)."""

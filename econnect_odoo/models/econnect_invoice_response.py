@@ -22,9 +22,8 @@ from ..psb import contract
 from ..psb.errors import AlreadySentError, NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
 from ..psb.retry import BETWEEN_RUNS
-from ..tools.budget import Budget, retrigger
 from ..tools.messages import user_message
-from ..tools.queue import commit
+from ..tools.queue import claim, commit, work_through
 
 _lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
@@ -194,27 +193,18 @@ class EconnectInvoiceResponse(models.Model):
             "next_attempt": fields.Datetime.now(),
         })
 
-
     def _econnect_claim(self):
-        """Lock the due queued answers among these (skipping those another run holds), give them a lease and count
-        the attempt; commit. Returns the claimed answers."""
-        if not self.ids:
-            return self.browse()
-        self.flush_model()
-        self.env.cr.execute(
-            """
-            SELECT id FROM econnect_invoice_response
-             WHERE id IN %s AND direction = 'out' AND state = 'queued'
-               AND (next_attempt IS NULL OR next_attempt <= %s)
-               FOR UPDATE SKIP LOCKED
-            """,
-            [tuple(self.ids), fields.Datetime.now()],
+        """Claim the due queued answers among these (``tools/queue.py``: skipping those another run holds): count the
+        attempt and give a lease; commit. Returns the claimed answers."""
+
+        def lease(claimed):
+            for response in claimed:
+                response.write({"attempts": response.attempts + 1, "next_attempt": fields.Datetime.now() + LEASE})
+
+        return claim(
+            self, "direction = 'out' AND state = 'queued' AND (next_attempt IS NULL OR next_attempt <= %s)",
+            [fields.Datetime.now()], lease=lease,
         )
-        claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
-        for response in claimed:
-            response.write({"attempts": response.attempts + 1, "next_attempt": fields.Datetime.now() + LEASE})
-        commit(self.env)
-        return claimed
 
     def _econnect_send(self, budget=None):
         """Send these queued answers now, one by one, each committed before its call and after its outcome. Once
@@ -382,19 +372,11 @@ class EconnectInvoiceResponse(models.Model):
         budget; wakes itself again when some are left."""
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
         commit(self.env)
-        budget = Budget(self.env)
 
-        def due_domain():
-            return [("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now())]
+        def due(exclude):
+            return self.sudo().search([
+                ("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now()),
+                ("id", "not in", list(exclude)),
+            ], limit=BATCH_SIZE, order="next_attempt, id")
 
-        seen = []
-        while not budget.spent():
-            due = self.sudo().search(
-                [*due_domain(), ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id"
-            )
-            if not due:
-                break
-            seen += due.ids
-            due._econnect_send(budget)
-        if self.sudo().search_count(due_domain(), limit=1):
-            retrigger(self.env.ref(CRON_XMLID).sudo(), budget.started)
+        work_through(self.env, CRON_XMLID, due, lambda answers, budget: answers._econnect_send(budget))

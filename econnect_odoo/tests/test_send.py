@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
@@ -126,6 +127,38 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         sends = self.requests_to("/salesInvoice/send", method="POST")
         self.assertEqual({r.document_id for r in sends}, {move.econnect_uuid})
         self.assertEqual([r.status for r in sends], [200, 409])
+
+    def test_a_run_killed_during_the_upload_counts_a_try(self):
+        """The scheduled action claims its invoices and counts their try before the upload (tools/queue.py, committed
+        in production): a run killed under way leaves them held for IN_FLIGHT_GRACE (no other run uploads them
+        meanwhile); then they are uploaded again with the same id; after the last try was killed, they are in error."""
+        move = self.econnect_invoice()
+        documents, _problems = move._econnect_build_documents()
+        move._econnect_claim(documents=documents, background=True)
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 0))
+        Move = self.registry["account.move"]
+        killed = False
+        with patch.object(Move, "_econnect_upload", side_effect=SystemExit("killed")):
+            try:  # not assertRaises: Odoo's rolls back what happened inside it, and the lease must survive
+                self.env["account.move"]._cron_econnect_send()
+            except SystemExit:
+                killed = True
+        self.assertTrue(killed)
+        self.env.invalidate_all()
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 1), "the try counts")
+        self.assertGreater(
+            move.econnect_next_attempt,
+            fields.Datetime.now() + account_move_module.IN_FLIGHT_GRACE - timedelta(minutes=1),
+        )
+        self.env["account.move"]._cron_econnect_send()
+        self.assertFalse(self.requests_to("/salesInvoice/send"), "held during the grace")
+        # the last try was killed too
+        move._econnect_write({"econnect_retry_count": BETWEEN_RUNS.tries})
+        self._past(move)
+        self.env["account.move"]._cron_econnect_send()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertIn("did not finish", move.econnect_message)
+        self.assertFalse(self.requests_to("/salesInvoice/send"))
 
     def test_timeout_puts_invoice_in_retrying_then_cron_sends_same_id(self):
         self.env["ir.config_parameter"].set_param("econnect_odoo.timeout", "0.3")

@@ -11,7 +11,10 @@ Every queue works the same way:
   SIGKILL) has used a try like any failure, and the row comes back after its lease instead of blocking the rows
   behind it (the notification queue has no lease: its rows are mailed and deleted in one transaction);
 * **time budget**: a run works through batches until the cron's time limit nears (``tools/budget.py``);
-* **re-trigger**: while due rows remain, the cron is triggered again at once (a fresh job, with a fresh budget).
+* **re-trigger**: while due rows remain, the cron is triggered again at once (a fresh job, with a fresh budget)
+  (:func:`work_through`; the notification queue is mailed in one pass at the end of the run that filled it).
+
+What is tried again is decided by the error (``psb.errors.PSBError.retryable``), when by ``psb/retry.py``.
 
 The commit guard (:func:`commit`) is the one place that decides whether the addon may commit.
 """
