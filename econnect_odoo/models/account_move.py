@@ -15,7 +15,7 @@ from ..psb.party import InvalidPartyId
 from ..psb.retry import BETWEEN_RUNS
 from ..tools.messages import user_message
 from ..tools.parallel import run_parallel
-from ..tools.queue import claim, commit, work_through
+from ..tools.queue import claim, commit, lease_until, work_through
 from .res_partner import ECONNECT_FORMATS
 
 _logger = logging.getLogger(__name__)
@@ -666,10 +666,10 @@ class AccountMove(models.Model):
                 ("id", "not in", list(exclude)),
             ], limit=batch_size, order="econnect_next_attempt, id")
 
-        def send(moves, _budget):
+        def send(moves, budget):
             moves = claim(
                 moves, "econnect_state IN ('queued', 'retrying') AND econnect_next_attempt <= %s",
-                [fields.Datetime.now()], lease=lambda claimed: claimed._econnect_lease(),
+                [fields.Datetime.now()], lease=lambda claimed: claimed._econnect_lease(lease_until(budget)),
             )
             # claimed in the background: still to be checked and given their UBL (done by _econnect_upload)
             moves._econnect_upload()
@@ -677,11 +677,10 @@ class AccountMove(models.Model):
 
         work_through(self.env, SEND_CRON_XMLID, due, send)
 
-    def _econnect_lease(self):
-        """Count the try now and hold the invoices for IN_FLIGHT_GRACE (committed by the claim): a run that dies
-        during the upload has used a try like any failure, and another run uploads them again (same document id)
-        after the grace. An invoice whose last try never finished is in error now."""
-        now = fields.Datetime.now()
+    def _econnect_lease(self, until):
+        """Count the try now and hold the invoices ``until`` then (committed by the claim): a run that dies during the
+        upload has used a try like any failure, and a later run uploads them again (same document id) once the lease
+        is over. An invoice whose last try never finished is in error now."""
         for move in self:
             if BETWEEN_RUNS.exhausted(move.econnect_retry_count):
                 move._econnect_record_error(self.env._(
@@ -691,7 +690,7 @@ class AccountMove(models.Model):
                 continue
             move._econnect_write({
                 "econnect_retry_count": move.econnect_retry_count + 1,
-                "econnect_next_attempt": now + IN_FLIGHT_GRACE,
+                "econnect_next_attempt": until,
             })
 
     def _econnect_report_background_batch(self):

@@ -23,7 +23,7 @@ from ..psb.errors import AlreadySentError, NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
 from ..psb.retry import BETWEEN_RUNS
 from ..tools.messages import user_message
-from ..tools.queue import claim, commit, work_through
+from ..tools.queue import claim, commit, lease_until, work_through
 
 _lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ RESPONSE_ACTIONS = {
     "CNA": _lt("Credit the amount"),
     "OTH": _lt("Other"),
 }
-# An answer claimed by a run that then died is sent again (same id) by the scheduled action after this lease.
+# An answer claimed by a user's action that then died is sent again (same id) by the scheduled action after this
+# lease; one claimed by the scheduled action is held until Odoo has stopped that run at the latest (tools/queue.py).
 LEASE = timedelta(minutes=10)
 BATCH_SIZE = 50
 CRON_XMLID = "econnect_odoo.ir_cron_econnect_responses"
@@ -193,13 +194,14 @@ class EconnectInvoiceResponse(models.Model):
             "next_attempt": fields.Datetime.now(),
         })
 
-    def _econnect_claim(self):
+    def _econnect_claim(self, until=None):
         """Claim the due queued answers among these (``tools/queue.py``: skipping those another run holds): count the
-        attempt and give a lease; commit. Returns the claimed answers."""
+        attempt and hold them ``until`` then (LEASE from now by default); commit. Returns the claimed answers."""
+        until = until or fields.Datetime.now() + LEASE
 
         def lease(claimed):
             for response in claimed:
-                response.write({"attempts": response.attempts + 1, "next_attempt": fields.Datetime.now() + LEASE})
+                response.write({"attempts": response.attempts + 1, "next_attempt": until})
 
         return claim(
             self, "direction = 'out' AND state = 'queued' AND (next_attempt IS NULL OR next_attempt <= %s)",
@@ -209,7 +211,7 @@ class EconnectInvoiceResponse(models.Model):
     def _econnect_send(self, budget=None):
         """Send these queued answers now, one by one, each committed before its call and after its outcome. Once
         ``budget`` (tools/budget.py) is spent, the answers not tried yet are handed back to the queue, due at once."""
-        claimed = self.sudo()._econnect_claim()
+        claimed = self.sudo()._econnect_claim(lease_until(budget) if budget is not None else None)
         for index, response in enumerate(claimed):
             if budget is not None and budget.spent():
                 for left in claimed[index:]:

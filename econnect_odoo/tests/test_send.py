@@ -1,4 +1,5 @@
 import json
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -10,6 +11,7 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..models import account_move as account_move_module
 from ..psb.retry import BETWEEN_RUNS
+from ..tools.budget import Budget
 from .common import BUYER_PARTY, EconnectSendMixin
 
 
@@ -130,8 +132,9 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
 
     def test_a_run_killed_during_the_upload_counts_a_try(self):
         """The scheduled action claims its invoices and counts their try before the upload (tools/queue.py, committed
-        in production): a run killed under way leaves them held for IN_FLIGHT_GRACE (no other run uploads them
-        meanwhile); then they are uploaded again with the same id; after the last try was killed, they are in error."""
+        in production): a run killed under way leaves them held until Odoo has certainly stopped it (no other run
+        uploads them meanwhile); then they are uploaded again with the same id; after the last try was killed, they
+        are in error."""
         move = self.econnect_invoice()
         documents, _problems = move._econnect_build_documents()
         move._econnect_claim(documents=documents, background=True)
@@ -146,18 +149,25 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertTrue(killed)
         self.env.invalidate_all()
         self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 1), "the try counts")
-        self.assertGreater(
-            move.econnect_next_attempt,
-            fields.Datetime.now() + account_move_module.IN_FLIGHT_GRACE - timedelta(minutes=1),
-        )
+        limit = Budget(self.env).stopped_at - time.time()
+        self.assertGreater(move.econnect_next_attempt, fields.Datetime.now() + timedelta(seconds=min(limit, 60) - 5))
         self.env["account.move"]._cron_econnect_send()
-        self.assertFalse(self.requests_to("/salesInvoice/send"), "held during the grace")
-        # the last try was killed too
-        move._econnect_write({"econnect_retry_count": BETWEEN_RUNS.tries})
+        self.assertFalse(self.requests_to("/salesInvoice/send"), "held by its lease")
+        self._past(move)
+        self.env["account.move"]._cron_econnect_send()
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("sent", 2), "the same invoice, once")
+        self.assertEqual(len(self.requests_to("/salesInvoice/send", method="POST")), 1)
+
+    def test_an_invoice_whose_last_try_was_killed_is_in_error(self):
+        move = self.econnect_invoice()
+        documents, _problems = move._econnect_build_documents()
+        move._econnect_claim(documents=documents, background=True)
+        move._econnect_write({"econnect_retry_count": BETWEEN_RUNS.tries})  # its tries all begun, none finished
         self._past(move)
         self.env["account.move"]._cron_econnect_send()
         self.assertEqual(move.econnect_state, "error")
         self.assertIn("did not finish", move.econnect_message)
+        self.assertTrue(move.activity_ids)
         self.assertFalse(self.requests_to("/salesInvoice/send"))
 
     def test_timeout_puts_invoice_in_retrying_then_cron_sends_same_id(self):

@@ -19,7 +19,14 @@ What is tried again is decided by the error (``psb.errors.PSBError.retryable``),
 The commit guard (:func:`commit`) is the one place that decides whether the addon may commit.
 """
 
+import datetime
+
+from odoo import fields
+
 from .budget import Budget, retrigger
+
+# the shortest lease (the estimate of when a run started may be early)
+MIN_LEASE = datetime.timedelta(minutes=1)
 
 
 def commit(env):
@@ -46,6 +53,14 @@ def claim(records, due_sql="TRUE", params=(), lease=None):
         lease(claimed)
         commit(records.env)
     return claimed
+
+
+def lease_until(budget, at_least=MIN_LEASE):
+    """Until when a row claimed by the run of ``budget`` is held: until Odoo has stopped that run at the latest (its
+    wall limit), and ``at_least`` (a timedelta) from now. A run that dies under way gives its rows back then."""
+    now = fields.Datetime.now()
+    stopped = datetime.datetime.fromtimestamp(budget.stopped_at, datetime.UTC).replace(tzinfo=None)
+    return max(now + at_least, stopped)
 
 
 def work_through(env, cron_xmlid, fetch, work, budget=None):
