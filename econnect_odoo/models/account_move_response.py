@@ -28,8 +28,11 @@ class AccountMove(models.Model):
         string="Can be answered through eConnect", compute="_compute_econnect_can_answer",
         help="A bill received through eConnect, of a company that sends invoice responses, not rejected yet.",
     )
+    # Stored: every answer queued for a bill rewrites the bill's row (see _econnect_queue), so that two transactions
+    # answering the same bill at once cannot both go ahead (the later one fails to serialize and is retried, then
+    # sees the first answer).
     econnect_answered = fields.Char(
-        string="Answered through eConnect", compute="_compute_econnect_can_answer",
+        string="Answered through eConnect", compute="_compute_econnect_answered", store=True, copy=False,
         help="The codes of the answers given to this bill (queued or sent).",
     )
     # -- the customer's latest answer to an invoice we sent (the history: econnect_response_ids) -------------
@@ -41,20 +44,24 @@ class AccountMove(models.Model):
     econnect_response_date = fields.Datetime(string="Answered on", copy=False, readonly=True)
     econnect_response_detail = fields.Text(string="Customer's reasons", copy=False, readonly=True)
 
+    @api.depends("econnect_response_ids.state", "econnect_response_ids.status", "econnect_response_ids.direction")
+    def _compute_econnect_answered(self):
+        for move in self:
+            given = move.sudo()._econnect_given_answers()
+            move.econnect_answered = ",".join(sorted(set(given.mapped("status")))) or False
+
     @api.depends(
         "move_type", "state", "econnect_received_document_id", "company_id.econnect_state",
-        "company_id.econnect_respond", "econnect_response_ids.state",
+        "company_id.econnect_respond", "econnect_answered",
     )
     def _compute_econnect_can_answer(self):
         for move in self:
-            given = move.sudo()._econnect_given_answers()
-            move.econnect_answered = ",".join(sorted(set(given.mapped("status"))))
             move.econnect_can_answer = bool(
                 move.move_type in RECEIVED_BILL_TYPES
                 and move.econnect_received_document_id
                 and move.company_id.econnect_state == "active"
                 and move.company_id.econnect_respond
-                and "RE" not in given.mapped("status")
+                and "RE" not in (move.econnect_answered or "").split(",")
             )
 
     def _econnect_given_answers(self):
