@@ -13,7 +13,7 @@ from ..psb import contract
 from ..psb.errors import AlreadySentError, PSBError
 from ..psb.party import InvalidPartyId
 from ..psb.retry import BETWEEN_RUNS
-from ..tools.messages import user_message
+from ..tools.messages import party_reason, user_message
 from ..tools.parallel import run_parallel
 from ..tools.queue import claim, commit, lease_until, work_through
 from .res_partner import ECONNECT_FORMATS
@@ -270,7 +270,7 @@ class AccountMove(models.Model):
                     self.env._(
                         "Customer %(partner)s has no valid Peppol id (%(error)s): set its Peppol e-address and "
                         "endpoint in Contacts > %(partner)s > Invoicing tab.%(hint)s",
-                        partner=partner.display_name, error=error, hint=hint,
+                        partner=partner.display_name, error=party_reason(self.env, error), hint=hint,
                     )
                 )
             edi_format = partner.with_company(company).invoice_edi_format

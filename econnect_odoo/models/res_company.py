@@ -13,7 +13,7 @@ from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId, propose_party_id
 from ..psb.webhook import is_loopback_host, webhook_address_problem
 from ..tools import crypto, demo
-from ..tools.messages import user_message
+from ..tools.messages import party_reason, user_message
 from ..tools.queue import commit
 
 _logger = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._(
                         "The eConnect party id %(party)s of %(company)s is not valid: %(reason)s",
-                        party=company.econnect_party_id, company=company.name, reason=error,
+                        party=company.econnect_party_id, company=company.name, reason=party_reason(self.env, error),
                     )
                 ) from error
 

@@ -7,7 +7,7 @@ from odoo.tools import email_normalize
 
 from ..psb.errors import NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId, propose_party_id
-from ..tools.messages import user_message
+from ..tools.messages import party_reason, user_message
 from ..tools.parallel import run_parallel
 
 _logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ResPartner(models.Model):
         """The customer's Peppol id from its EAS and endpoint; raises InvalidPartyId when missing or invalid."""
         self.ensure_one()
         if not self.peppol_eas or not self.peppol_endpoint:
-            raise InvalidPartyId("format", self.env._("no Peppol e-address (EAS) and endpoint"))
+            raise InvalidPartyId("missing", "No Peppol e-address (EAS) and endpoint.")
         return PartyId.parse(f"{self.peppol_eas}:{self.peppol_endpoint}")
 
     def action_econnect_use_proposed_endpoint(self):
@@ -146,7 +146,7 @@ class ResPartner(models.Model):
             except InvalidPartyId as error:
                 raise UserError(
                     self.env._("Set a valid Peppol e-address and endpoint on %(partner)s first (%(error)s).",
-                               partner=partner.display_name, error=error)
+                               partner=partner.display_name, error=party_reason(self.env, error))
                 ) from error
         try:
             self._econnect_lookup(company, force=True)

@@ -162,7 +162,8 @@ class InvalidPartyId(ValueError):
     """A party id that cannot be parsed or fails its scheme's validation.
 
     :attr:`reason` is one of ``format``, ``unknown_scheme``, ``deprecated_scheme``, ``length``,
-    ``checksum``; :attr:`text` is the input as given.
+    ``checksum`` (and ``missing`` where a caller finds no party id at all); :attr:`text` is the input as given.
+    The messages here are technical English; users read the addon's words for the reason (``tools/messages.py``).
     """
 
     def __init__(self, reason, message=None, text=None):

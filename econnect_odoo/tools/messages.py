@@ -63,6 +63,7 @@ DOCUMENT_PROBLEMS = {
 }
 
 PARTY_REASONS = {
+    "missing": _lt("no Peppol e-address (EAS) and endpoint"),
     "format": _lt("wrong format"),
     "length": _lt("wrong length"),
     "checksum": _lt("wrong check digit"),
