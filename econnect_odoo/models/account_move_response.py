@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import sql
 
 from ..psb import contract
 from ..tools.queue import commit
@@ -67,6 +68,23 @@ class AccountMove(models.Model):
     def _econnect_given_answers(self):
         self.ensure_one()
         return self.econnect_response_ids.filtered(lambda r: r.direction == "out" and r.state in ("queued", "sent"))
+
+    def _auto_init(self):
+        """The stored answers' column is made and filled here in one statement, so that Odoo does not compute it
+        move by move over every journal entry of the database when the module is installed or upgraded."""
+        cr = self.env.cr
+        if not sql.column_exists(cr, "account_move", "econnect_answered"):
+            sql.create_column(cr, "account_move", "econnect_answered", "varchar")
+            if sql.table_exists(cr, "econnect_invoice_response"):
+                cr.execute("""
+                    UPDATE account_move move SET econnect_answered = given.codes
+                      FROM (SELECT move_id, string_agg(DISTINCT status, ',' ORDER BY status) AS codes
+                              FROM econnect_invoice_response
+                             WHERE direction = 'out' AND state IN ('queued', 'sent')
+                             GROUP BY move_id) AS given
+                     WHERE given.move_id = move.id
+                """)
+        return super()._auto_init()
 
     # ------------------------------------------------------------------------------------------
     # Answering a received bill
