@@ -13,7 +13,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config, mute_logger
 
 from ..tools import crypto
-from .common import BUYER_PARTY, CLIENT_SECRET, PASSWORD, EconnectReceiveMixin
+from .common import BUYER_PARTY, CLIENT_ID, CLIENT_SECRET, PASSWORD, EconnectReceiveMixin
 
 NL = "nl_NL"
 # Words of the Dutch refusals (the user's language)
@@ -146,6 +146,40 @@ class TestCompanyAttacks(JsonRpcMixin, EconnectReceiveMixin, HttpCase):
             _result, error = self.rpc("admin_of_a", "econnect.connection", method, *args)
             self.assertRefused(error)
         self.assertFalse(self.requests_to("/connect/token"))
+
+    def test_other_admin_cannot_change_a_connection_shared_with_another_company(self):
+        """Companies A and B share one connection (one eConnect account, a party each): A's administrator sees it
+        (the record rule lets in anybody working in one of its companies) but may not change B's keys, name it,
+        archive or delete it."""
+        self.company_a.econnect_connection_id = self.connection
+        self.env.flush_all()
+        for values in (
+            {"client_secret": "attacker-secret"}, {"client_id": "attacker-client"}, {"username": "attacker"},
+            {"password": "attacker-password"}, {"name": "Mine now"}, {"active": False},
+        ):
+            with self.subTest(values=values):
+                _result, error = self.rpc("admin_of_a", "econnect.connection", "write", [self.connection.id], values)
+                self.assertRefused(error, words=ACCESS_NL)
+        _result, error = self.rpc("admin_of_a", "econnect.connection", "unlink", [self.connection.id])
+        self.assertRefused(error, words=ACCESS_NL)
+        _result, error = self.rpc("admin_of_a", "econnect.connection", "action_test_connection", [self.connection.id])
+        self.assertRefused(error, words=ACCESS_NL)
+        connection = self.connection.sudo()
+        self.assertTrue(connection.exists() and connection.active)
+        self.assertEqual((connection.name, connection.client_id), ("Simulator", CLIENT_ID))
+        self.assertEqual(connection._econnect_secret("client_secret"), CLIENT_SECRET)
+        self.assertEqual(connection._econnect_secret("password"), PASSWORD)
+        self.assertCompanyUntouched()
+        # an administrator of both companies changes it
+        admin_of_both = new_test_user(
+            self.env, login="admin_of_both", groups="base.group_user,account.group_account_manager",
+            company_id=self.company.id, company_ids=[(6, 0, (self.company | self.company_a).ids)],
+        )
+        self.env.flush_all()
+        _result, error = self.rpc(admin_of_both.login, "econnect.connection", "write", [self.connection.id],
+                                  {"name": "Shared"})
+        self.assertFalse(error, error)
+        self.assertEqual(self.connection.name, "Shared")
 
     def test_other_admin_cannot_retry_or_fetch_for_another_company(self):
         event = self.failed_event()
