@@ -292,6 +292,25 @@ class TestSecretsLeaveOnlyForEconnect(JsonRpcMixin, EconnectReceiveMixin, HttpCa
         self.assertEqual(self.connection.environment, "custom")
         self.assertTrue(self.connection.client_secret_is_set)
 
+    def test_a_change_of_environment_clears_the_keys(self):
+        """Production keys never go to the acceptance environment (nor the other way round): an eConnect
+        administrator who switches a connection no active company uses must enter its keys again."""
+        production = self.env["econnect.connection"].create({
+            "name": "Production", "environment": "production", "client_id": "prod-client",
+            "client_secret": "production-secret", "username": "prod", "password": "production-password",
+        })
+        self.env.flush_all()
+        _result, error = self.rpc(
+            "econnect_admin_b", "econnect.connection", "write", [production.id], {"environment": "acceptance"}
+        )
+        self.assertFalse(error, error)
+        self.assertEqual(production.environment, "acceptance")
+        self.assertFalse(production.client_secret_is_set or production.password_is_set)
+        notes = production.message_ids.filtered(lambda m: "gewist" in (m.body or ""))
+        self.assertTrue(notes, "the change is noted, in the user's language")
+        _result, error = self.rpc("econnect_admin_b", "econnect.connection", "action_test_connection", [production.id])
+        self.assertRefused(error, kind="odoo.exceptions.UserError")
+
     def test_an_official_environment_keeps_its_urls(self):
         spare = self.env["econnect.connection"].create({"name": "Acceptance", "environment": "acceptance"})
         self.env.flush_all()
