@@ -213,10 +213,12 @@ class AccountMove(models.Model):
         edi_format = partner.invoice_edi_format if partner.invoice_edi_format in ECONNECT_FORMATS else "ubl_bis3"
         return partner._get_edi_builder(edi_format)
 
-    def _econnect_precheck(self):
-        """``{move: [problem, ...]}`` for every invoice that cannot be sent as it is; cheap, no HTTP call.
+    def _econnect_precheck(self, lookup=True):
+        """``{move: [problem, ...]}`` for every invoice that cannot be sent as it is.
 
-        Each problem says what to fix and where. Invoices without problems are absent.
+        Each problem says what to fix and where. Invoices without problems are absent. With ``lookup`` (the send
+        actions), eConnect is asked whether the customers can receive (cached a week on the partner); without it
+        (what a compute shows, e.g. the Send dialog's alerts) only the stored answers count: no HTTP call.
         """
         problems = {}
         lookup_partners = {}
@@ -308,22 +310,25 @@ class AccountMove(models.Model):
                 lookup_partners[company] |= partner
             if issues:
                 problems[move] = issues
-        problems.update(self._econnect_lookup_problems(lookup_partners))
+        problems.update(self._econnect_lookup_problems(lookup_partners, ask=lookup))
         return problems
 
-    def _econnect_lookup_problems(self, partners_by_company):
-        """Ask eConnect (cached for a week) whether the customers can receive; problems for those that can't."""
+    def _econnect_lookup_problems(self, partners_by_company, ask=True):
+        """Problems for the customers eConnect cannot find on Peppol: asked now when the cached answer is older than
+        a week (``ask``), else as stored."""
         problems = {}
         for company, partners in partners_by_company.items():
-            try:
-                partners._econnect_lookup(company)
-            except PSBError as error:
-                # eConnect unreachable for the lookup: don't block; the upload itself decides.
-                _logger.info("eConnect receiver lookup failed (%s); sending anyway", error.kind)
-                continue
+            if ask:
+                try:
+                    partners._econnect_lookup(company)
+                except PSBError as error:
+                    # eConnect unreachable for the lookup: don't block; the upload itself decides.
+                    _logger.info("eConnect receiver lookup failed (%s); sending anyway", error.kind)
+                    continue
             for move in self.filtered(lambda m, c=company: m.company_id == c):
                 partner = move.commercial_partner_id
-                if partner in partners and partner.econnect_lookup_state == "not_found":
+                if partner in partners and partner.econnect_lookup_state == "not_found" \
+                        and partner._econnect_lookup_is_fresh():
                     problems.setdefault(move, []).append(
                         self.env._(
                             "eConnect cannot find %(partner)s (%(party)s) on the Peppol network: check its Peppol "

@@ -53,7 +53,7 @@ class AccountMoveSend(models.AbstractModel):
                 "level": "danger",
             }
         elif econnect_moves:
-            problems = econnect_moves._econnect_precheck()
+            problems = econnect_moves._econnect_precheck(lookup=False)  # a compute: stored answers only
             if problems:
                 alerts["econnect_odoo_precheck"] = {
                     "message": "\n".join(

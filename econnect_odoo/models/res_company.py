@@ -18,6 +18,9 @@ from ..tools.messages import user_message
 _logger = logging.getLogger(__name__)
 
 WEBHOOK_ROUTE = "/econnect/webhook/"
+# The switches a user's save sends to eConnect (see _econnect_save_switches).
+SWITCHES = ("econnect_receive", "econnect_respond")
+
 
 def propose_party_id(country_code, company_registry, vat):
     """A party id for a company from its registry or VAT number, or False.
@@ -218,18 +221,23 @@ class ResCompany(models.Model):
             raise UserError(self.env._("Deactivate eConnect before changing the company's party id."))
         if vals.get("econnect_connection_id"):
             self._econnect_check_connection_reachable(vals["econnect_connection_id"])
-        if "econnect_receive" in vals and not self.env.context.get("econnect_receive_applied"):
-            wanted = bool(vals["econnect_receive"])
-            journals = self.env["account.journal"].sudo()
-            self._econnect_switch_receiving([
-                (company, wanted, journals.browse(
-                    vals["econnect_receive_journal_id"] if "econnect_receive_journal_id" in vals
-                    else company.sudo().econnect_receive_journal_id.id
-                ))
-                for company in self
-            ])
+        if "econnect_receive" in vals:
             vals["econnect_receive_decided"] = True
+        # Nothing here calls eConnect: the switches reach it through the user's save (Settings, the company form:
+        # _econnect_save_switches), the first-login prompt and the buttons (_econnect_decide_receiving).
         return super().write(vals)
+
+    def web_save(self, vals, specification, next_id=None):
+        """The company form's Save: the eConnect switches are a user's decision, made at eConnect first."""
+        switches = {name: vals.pop(name) for name in SWITCHES if name in vals}
+        result = super().web_save(vals, specification, next_id=next_id)
+        if switches:
+            for company in self:
+                company._econnect_save_switches(**{
+                    name.removeprefix("econnect_"): switches.get(name, company.sudo()[name]) for name in SWITCHES
+                })
+            result = self.web_read(specification)
+        return result
 
     def _econnect_check_connection_reachable(self, connection_id):
         """A company may only use a connection its administrator can see in their own companies: connection keys
@@ -523,6 +531,22 @@ class ResCompany(models.Model):
             company=self.name, said=said,
         )
 
+    def _econnect_save_switches(self, receive, respond):
+        """A user saves the eConnect switches of this company (Settings, the company form): eConnect first, all or
+        nothing, then Odoo. Receiving switched on brings invoice responses along when they are on."""
+        self.ensure_one()
+        company = self.sudo()
+        if bool(receive) != company.econnect_receive:
+            if bool(respond) != company.econnect_respond:
+                company.econnect_respond = bool(respond)  # read by the switch: responses come along, or not
+            self._econnect_decide_receiving([(self, receive, None)])
+            return
+        if respond and not company.econnect_respond and company.econnect_state == "active":
+            self._econnect_check_access(self, "admin")
+            company._econnect_switch_response_capability()
+        if bool(respond) != company.econnect_respond:
+            company.econnect_respond = bool(respond)
+
     def econnect_set_receive(self, enabled, journal=None):
         """Public entry point (buttons): switch receiving and record the decision."""
         return self._econnect_decide_receiving([(company, enabled, journal) for company in self])
@@ -553,5 +577,5 @@ class ResCompany(models.Model):
             for company, vals in decisions
         ])
         for company, vals in decisions:
-            company.with_context(econnect_receive_applied=True).write(vals)
+            company.write(vals)
         return True

@@ -21,8 +21,8 @@ class ResCompany(models.Model):
         string="Invoice responses",
         default=True,
         help="Answer the e-invoices received through eConnect (accept, reject, under query, paid), and take "
-        "customers' answers to the invoices sent. Turning it on (or receiving on, with it) switches eConnect's "
-        "invoiceResponse capability on for the company.",
+        "customers' answers to the invoices sent. Turning it on in Settings or on the company form (or receiving on, "
+        "with it) switches eConnect's invoiceResponse capability on for the company.",
     )
     econnect_respond_ab = fields.Boolean(
         string="Acknowledge on arrival", default=True,
@@ -36,12 +36,6 @@ class ResCompany(models.Model):
         string="Paid when fully paid", default=False,
         help="Tell the seller automatically that the invoice is paid (PD) once its bill is fully paid.",
     )
-
-    def write(self, vals):
-        if vals.get("econnect_respond") and not self.env.context.get("econnect_respond_applied"):
-            for company in self.filtered(lambda c: not c.econnect_respond and c.econnect_state == "active"):
-                company._econnect_switch_response_capability()
-        return super().write(vals)
 
     def _econnect_switch_response_capability(self, undo_receiving=False):
         """Switch eConnect's ``invoiceResponse`` capability on for this company (the minimal participant write, made

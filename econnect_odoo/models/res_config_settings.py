@@ -20,15 +20,31 @@ class ResConfigSettings(models.TransientModel):
     econnect_webhook_problem = fields.Char(
         related="company_id.econnect_webhook_problem", groups="econnect_odoo.group_econnect_admin"
     )
-    econnect_receive = fields.Boolean(related="company_id.econnect_receive", readonly=False)
+    # The switches eConnect must follow are not related fields (those are written when the settings record is
+    # created, a request before Save): set_values switches them at eConnect first, all or nothing.
+    econnect_receive = fields.Boolean(string="Receive e-invoices through eConnect")
     econnect_receive_journal_id = fields.Many2one(related="company_id.econnect_receive_journal_id", readonly=False)
     econnect_delete_after_download = fields.Boolean(
         related="company_id.econnect_delete_after_download", readonly=False
     )
-    econnect_respond = fields.Boolean(related="company_id.econnect_respond", readonly=False)
+    econnect_respond = fields.Boolean(string="Invoice responses")
     econnect_respond_ab = fields.Boolean(related="company_id.econnect_respond_ab", readonly=False)
     econnect_respond_ap = fields.Boolean(related="company_id.econnect_respond_ap", readonly=False)
     econnect_respond_pd = fields.Boolean(related="company_id.econnect_respond_pd", readonly=False)
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        company = self.env.company.sudo()
+        values.update(econnect_receive=company.econnect_receive, econnect_respond=company.econnect_respond)
+        return values
+
+    def set_values(self):
+        result = super().set_values()
+        company = self.company_id
+        if (self.econnect_receive, self.econnect_respond) != (company.econnect_receive, company.econnect_respond):
+            company._econnect_save_switches(receive=self.econnect_receive, respond=self.econnect_respond)
+        return result
 
     @api.onchange("econnect_receive")
     def _onchange_econnect_receive(self):

@@ -193,7 +193,8 @@ class EconnectReceiveMixin(EconnectSimulatorMixin):
             "default_account_id": expense.id,
         })
         cls.company.action_econnect_activate()
-        cls.company.write({"econnect_receive_journal_id": cls.receive_journal.id, "econnect_receive": True})
+        cls.company.econnect_receive_journal_id = cls.receive_journal
+        cls.company.econnect_set_receive(True)
         cls.env.flush_all()
 
     def setUp(self):

@@ -70,8 +70,9 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         (put,) = self.requests_to("/hook", method="PUT")
         self.assertEqual(put.json()["id"], hook_id)
         self.assertEqual(put.json()["name"][:5], "Odoo ")
-        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
-        self.company.econnect_receive = False
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.company.econnect_set_receive(True)
+        self.company.econnect_set_receive(False)
         self.company.action_econnect_deactivate()
         self.assertEqual(self.company.econnect_hook_id, hook_id, "the id stays for the next activation")
         self.assertFalse(self._hooks())
@@ -214,12 +215,13 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.company.action_econnect_activate()
         self.company.econnect_receive_journal_id = False
         with self.assertRaisesRegex(UserError, "purchase journal"):
-            self.company.econnect_receive = True
+            self.company.econnect_set_receive(True)
         self.assertFalse(self.company.econnect_receive)
 
     def test_receive_on_then_off(self):
         self.company.action_econnect_activate()
-        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.company.econnect_set_receive(True)
         self.assertTrue(self.company.econnect_receive)
         self.assertTrue(self.company.econnect_receive_decided)
         config = self.simulator.peppol_config(PARTY)
@@ -228,7 +230,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.assertIn("InvoiceReceived", topics)
         self.assertIn("InvoiceReceivedError", topics)
 
-        self.company.econnect_receive = False
+        self.company.econnect_set_receive(False)
         config = self.simulator.peppol_config(PARTY)
         self.assertEqual(config["capabilities"]["invoices"]["state"], "off")
         self.assertNotIn("InvoiceReceived", self._hooks()[0].topics)
@@ -243,8 +245,9 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self._config("off")
         self.company.action_econnect_activate()
         writes = len(self.simulator.config_writes)
-        self.company.write({"econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True})
-        self.company.econnect_receive = False
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.company.econnect_set_receive(True)
+        self.company.econnect_set_receive(False)
         bodies = [w["body"] for w in self.simulator.config_writes[writes:]]
         self.assertEqual(bodies, [
             {"capabilities": {"invoices": {"state": "on"}}},
@@ -260,7 +263,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.simulator.refuse_config_changes(PARTY, "API403", "Receiving is not allowed for this party")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
         with self.assertRaisesRegex(UserError, "on eConnect's platform") as caught:
-            self.company.econnect_receive = True
+            self.company.econnect_set_receive(True)
         self.assertIn("Receiving is not allowed for this party", str(caught.exception))
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
@@ -268,7 +271,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
 
         # the administrator switches it on at eConnect's platform: Odoo's switch now only reads it
         self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on"})
-        self.company.econnect_receive = True
+        self.company.econnect_set_receive(True)
         self.assertTrue(self.company.econnect_receive)
         self.assertIn("InvoiceReceived", self._hooks()[0].topics)
         self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
@@ -281,7 +284,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.company.econnect_receive_journal_id = self.purchase_journal
         self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
-        self.company.econnect_receive = True
+        self.company.econnect_set_receive(True)
         self.assertTrue(self.company.econnect_receive)
 
     def test_receive_other_errors_are_not_the_platform_hint(self):
@@ -291,7 +294,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
         with self.assertRaises(UserError) as caught:
-            self.company.econnect_receive = True
+            self.company.econnect_set_receive(True)
         self.assertNotIn("platform", str(caught.exception))
         self.assertIn("rejected the request", str(caught.exception))
         self.assertFalse(self.company.econnect_receive)
@@ -303,7 +306,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         self.company._econnect_client().set_receiving(PARTY, False)  # the simulator outlives other tests
         self.simulator.faults.fail_next(1, status=403, path_contains="/hook")
         with self.assertRaisesRegex(UserError, "refused the request"):
-            self.company.econnect_receive = True
+            self.company.econnect_set_receive(True)
         self.assertFalse(self.company.econnect_receive)
         self.assertFalse(self.company.econnect_receive_decided)
         self.assertEqual(
@@ -328,7 +331,7 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         demo = self.env["econnect.connection"].create({"name": "Demo", "environment": "demo"})
         self.company.write({"econnect_connection_id": demo.id, "econnect_receive_journal_id": self.purchase_journal.id})
         self.company.action_econnect_activate()
-        self.company.econnect_receive = True
+        self.company.econnect_set_receive(True)
         self.company.action_econnect_deactivate()
         notes = demo.message_ids.mapped("body")
         self.assertEqual(len([n for n in notes if "[Demo]" in n]), 4, notes)
@@ -351,6 +354,50 @@ class TestActivation(EconnectSimulatorMixin, TransactionCase):
         })
         settings.execute()
         self.assertTrue(self.company.econnect_receive)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+
+    def test_writes_never_call_econnect(self):
+        """An ORM write stores; only a user's save, the prompt or a button switch at eConnect."""
+        self.company.action_econnect_activate()
+        self.simulator.clear_log()
+        self.company.write({
+            "econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True, "econnect_respond": True,
+        })
+        self.company.econnect_receive = False
+        self.assertFalse(self.simulator.requests, "no call from write")
+
+    def test_settings_save_switches_at_econnect_all_or_nothing(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        settings = self.env["res.config.settings"].create({
+            "econnect_receive_journal_id": self.purchase_journal.id, "econnect_receive": True,
+        })
+        self.assertFalse(self.company.econnect_receive, "creating the settings record (a request of its own) changes "
+                         "nothing yet")
+        with self.assertRaisesRegex(UserError, "rejected the request"):
+            settings.execute()
+        self.assertFalse(self.company.econnect_receive)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "off")
+        self.simulator.allow_config_changes(PARTY)
+        settings.execute()
+        self.assertTrue(self.company.econnect_receive)
+        self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
+        self.assertIn("InvoiceReceived", self._hooks()[0].topics)
+
+    def test_company_form_save_switches_at_econnect(self):
+        self._config("off")
+        self.company.action_econnect_activate()
+        self.company.econnect_receive_journal_id = self.purchase_journal
+        self.simulator.refuse_config_changes(PARTY, "API400", "The configuration change was refused.")
+        self.addCleanup(self.simulator.allow_config_changes, PARTY)
+        with self.assertRaisesRegex(UserError, "rejected the request"):
+            self.company.web_save({"econnect_receive": True}, {"econnect_receive": {}})
+        self.assertFalse(self.company.econnect_receive)
+        self.simulator.allow_config_changes(PARTY)
+        [saved] = self.company.web_save({"econnect_receive": True}, {"econnect_receive": {}})
+        self.assertTrue(saved["econnect_receive"])
         self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoices"]["state"], "on")
 
     def test_receive_onchange_warns_about_cost(self):

@@ -603,7 +603,7 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         """eConnect's Validate phase refuses one of our uploads after accepting it: an InvoiceReceivedError with
         our document id. It arrives also while receiving is off, and fails that invoice (message, activity)."""
         self.keep_hook()
-        self.company.econnect_receive = False
+        self.company.econnect_set_receive(False)
         [hook] = [h for h in self.simulator.hooks if h.id == self.company.sudo().econnect_hook_id]
         self.assertEqual(set(hook.topics) & {"InvoiceReceived", "InvoiceReceivedError"}, {"InvoiceReceivedError"})
         self.simulator.set_delivery_outcome(BUYER_PARTY, "invalid", message="[BR-CO-15] total amount is wrong")

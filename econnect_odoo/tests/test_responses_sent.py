@@ -416,7 +416,7 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
 
     # -- the capability -------------------------------------------------------------------------
     def test_turning_responses_on_switches_the_capability(self):
-        self.company.with_context(econnect_respond_applied=True).econnect_respond = False
+        self.company.econnect_respond = False  # in Odoo only: writes never call eConnect
         self.simulator.set_peppol_config(PARTY, capabilities={"invoiceResponse": "off"})
         settings = self.env["res.config.settings"].create({"econnect_respond": True})
         settings.execute()
@@ -428,20 +428,20 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.assertEqual(self.simulator.peppol_config(PARTY)["capabilities"]["invoiceResponse"]["state"], "on")
 
     def test_capability_refused_leaves_the_switch_and_says_what_to_do(self):
-        self.company.with_context(econnect_respond_applied=True).econnect_respond = False
+        self.company.econnect_respond = False  # in Odoo only: writes never call eConnect
         self.simulator.set_peppol_config(PARTY, capabilities={"invoiceResponse": "off"})
         self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed for these credentials")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
         with self.assertRaisesRegex(UserError, "eConnect's platform") as caught:
-            self.company.econnect_respond = True
+            self.env["res.config.settings"].create({"econnect_respond": True}).execute()
         self.assertIn("Not allowed for these credentials", str(caught.exception))
         self.assertFalse(self.company.econnect_respond)
 
     def test_receiving_on_switches_responses_on_too(self):
         self.keep_hook()
-        self.company.econnect_receive = False
+        self.company.econnect_set_receive(False)
         self.simulator.set_peppol_config(PARTY, capabilities={"invoiceResponse": "off"})
-        self.company.econnect_receive = True
+        self.company.econnect_set_receive(True)
         bodies = [w["body"] for w in self.simulator.config_writes[-2:]]
         self.assertIn({"capabilities": {"invoiceResponse": {"state": "on"}}}, bodies)
 
@@ -449,12 +449,12 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         """eConnect takes receiving (already on there) but refuses invoice responses: Odoo's receiving switch
         stays off, and the message says what to do."""
         self.keep_hook()
-        self.company.econnect_receive = False
+        self.company.econnect_set_receive(False)
         self.simulator.set_peppol_config(PARTY, capabilities={"invoices": "on", "invoiceResponse": "off"})
         self.simulator.refuse_config_changes(PARTY, "API403", "Not allowed for these credentials")
         self.addCleanup(self.simulator.allow_config_changes, PARTY)
         with mute_logger("odoo.addons.econnect_odoo.models.res_company_response"), \
                 self.assertRaisesRegex(UserError, "Receiving stays off"):
-            self.company.econnect_receive = True
+            self.company.econnect_set_receive(True)
         self.assertFalse(self.company.econnect_receive)
         self.assertTrue(self.company.econnect_respond)

@@ -1,6 +1,7 @@
 import json
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -370,6 +371,30 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         ])
         self.assertEqual(ubl_attachments, 1, "one UBL attachment, not one of Odoo's and one of ours")
         self.assertEqual(move.ubl_cii_xml_id.raw, document.xml)
+
+    def test_send_wizard_alerts_read_stored_answers_only(self):
+        """The Send dialog computes its alerts while the user looks at it: no call to eConnect, no write; what eConnect
+        answered before (cached on the customer) is shown."""
+        self.customer.with_company(self.company).invoice_sending_method = "econnect"
+        self.customer.econnect_lookup_date = False  # never asked
+        move = self.econnect_invoice()
+        self.simulator.clear_log()
+
+        def alerts():
+            wizard = self.env["account.move.send.wizard"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create({})
+            return str(wizard.alerts)
+
+        self.assertNotIn("cannot find", alerts())
+        self.assertFalse(self.simulator.requests, "no lookup from the dialog")
+        self.assertFalse(self.customer.econnect_lookup_date, "nothing written")
+        self.customer.write({
+            "econnect_lookup_state": "not_found", "econnect_lookup_date": fields.Datetime.now(),
+            "econnect_lookup_endpoint": str(self.customer._econnect_party()),
+        })
+        self.assertIn("cannot find", alerts())
+        self.assertFalse(self.simulator.requests)
 
     def test_send_wizard_sends_a_fresh_ubl_not_an_older_one(self):
         """A UBL stored earlier (e-mailed before the customer had its Peppol id) is not what leaves through
