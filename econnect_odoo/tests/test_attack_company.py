@@ -147,6 +147,41 @@ class TestCompanyAttacks(JsonRpcMixin, EconnectReceiveMixin, HttpCase):
             self.assertRefused(error)
         self.assertFalse(self.requests_to("/connect/token"))
 
+    def test_access_rights_admin_of_another_company_cannot_write_its_econnect(self):
+        """Company A's eConnect administrator who may also edit companies (Access Rights: every company, by Odoo's
+        own rule) writes company B's eConnect fields directly, or saves them on B's company form."""
+        new_test_user(
+            self.env, login="erp_admin_of_a",
+            groups="base.group_user,base.group_erp_manager,account.group_account_manager",
+            company_id=self.company_a.id, company_ids=[(6, 0, self.company_a.ids)], lang=NL,
+        )
+        other_journal = self.env["account.journal"].create({
+            "name": "Other purchases", "code": "OPUR", "type": "purchase", "company_id": self.company.id,
+        })
+        respond = self.company.sudo().econnect_respond
+        self.env.flush_all()
+        for values in (
+            {"econnect_receive": False}, {"econnect_respond": not respond},
+            {"econnect_receive_journal_id": other_journal.id}, {"econnect_delete_after_download": True},
+            {"econnect_respond_pd": True},
+        ):
+            with self.subTest(values=values):
+                _result, error = self.rpc("erp_admin_of_a", "res.company", "write", [self.company.id], values)
+                self.assertRefused(error, words=ACCESS_NL)
+                _result, error = self.rpc("erp_admin_of_a", "res.company", "web_save", [self.company.id], values, {})
+                self.assertRefused(error, words=ACCESS_NL)
+        company = self.company.sudo()
+        self.assertEqual(company.econnect_receive_journal_id, self.receive_journal)
+        self.assertEqual(company.econnect_respond, respond)
+        self.assertFalse(company.econnect_delete_after_download or company.econnect_respond_pd)
+        self.assertCompanyUntouched()
+        self.assertFalse(self.requests_to("/peppol/config"), "nothing was switched at eConnect")
+        # the rest of company B is still theirs to edit (Odoo's own right)
+        _result, error = self.rpc(
+            "erp_admin_of_a", "res.company", "write", [self.company.id], {"report_header": "Ours"}
+        )
+        self.assertFalse(error, error)
+
     def test_other_admin_cannot_change_a_connection_shared_with_another_company(self):
         """Companies A and B share one connection (one eConnect account, a party each): A's administrator sees it
         (the record rule lets in anybody working in one of its companies) but may not change B's keys, name it,
