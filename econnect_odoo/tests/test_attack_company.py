@@ -170,7 +170,13 @@ class TestCompanyAttacks(JsonRpcMixin, EconnectReceiveMixin, HttpCase):
                 self.assertRefused(error, words=ACCESS_NL)
                 _result, error = self.rpc("erp_admin_of_a", "res.company", "web_save", [self.company.id], values, {})
                 self.assertRefused(error, words=ACCESS_NL)
+        # nor through a connection of their own that takes company B in (it would send B's invoices with its keys)
+        _result, error = self.rpc("erp_admin_of_a", "econnect.connection", "create", [{
+            "name": "Mine", "environment": "acceptance", "company_ids": [(4, self.company.id)],
+        }])
+        self.assertRefused(error, words=ACCESS_NL)
         company = self.company.sudo()
+        self.assertEqual(company.econnect_connection_id, self.connection)
         self.assertEqual(company.econnect_receive_journal_id, self.receive_journal)
         self.assertEqual(company.econnect_respond, respond)
         self.assertFalse(company.econnect_delete_after_download or company.econnect_respond_pd)
