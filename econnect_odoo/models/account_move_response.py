@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import sql
 
 from ..psb import contract
 from .econnect_invoice_response import CRON_XMLID, RESPONSE_NEEDS_ACTION, RESPONSE_STATUSES
@@ -27,8 +28,11 @@ class AccountMove(models.Model):
         string="Can be answered through eConnect", compute="_compute_econnect_can_answer",
         help="A bill received through eConnect, of a company that sends invoice responses, not rejected yet.",
     )
+    # Stored: every answer queued for a bill rewrites the bill's row (see _econnect_queue), so that two transactions
+    # answering the same bill at once cannot both go ahead (the later one fails to serialize and is retried, then
+    # sees the first answer).
     econnect_answered = fields.Char(
-        string="Answered through eConnect", compute="_compute_econnect_can_answer",
+        string="Answered through eConnect", compute="_compute_econnect_answered", store=True, copy=False,
         help="The codes of the answers given to this bill (queued or sent).",
     )
     # -- the customer's latest answer to an invoice we sent (the history: econnect_response_ids) -------------
@@ -40,25 +44,46 @@ class AccountMove(models.Model):
     econnect_response_date = fields.Datetime(string="Answered on", copy=False, readonly=True)
     econnect_response_detail = fields.Text(string="Customer's reasons", copy=False, readonly=True)
 
+    @api.depends("econnect_response_ids.state", "econnect_response_ids.status", "econnect_response_ids.direction")
+    def _compute_econnect_answered(self):
+        for move in self:
+            given = move.sudo()._econnect_given_answers()
+            move.econnect_answered = ",".join(sorted(set(given.mapped("status")))) or False
+
     @api.depends(
         "move_type", "state", "econnect_received_document_id", "company_id.econnect_state",
-        "company_id.econnect_respond", "econnect_response_ids.state",
+        "company_id.econnect_respond", "econnect_answered",
     )
     def _compute_econnect_can_answer(self):
         for move in self:
-            given = move.sudo()._econnect_given_answers()
-            move.econnect_answered = ",".join(sorted(set(given.mapped("status"))))
             move.econnect_can_answer = bool(
                 move.move_type in RECEIVED_BILL_TYPES
                 and move.econnect_received_document_id
                 and move.company_id.econnect_state == "active"
                 and move.company_id.econnect_respond
-                and "RE" not in given.mapped("status")
+                and "RE" not in (move.econnect_answered or "").split(",")
             )
 
     def _econnect_given_answers(self):
         self.ensure_one()
         return self.econnect_response_ids.filtered(lambda r: r.direction == "out" and r.state in ("queued", "sent"))
+
+    def _auto_init(self):
+        """The stored answers' column is made and filled here in one statement, so that Odoo does not compute it
+        move by move over every journal entry of the database when the module is installed or upgraded."""
+        cr = self.env.cr
+        if not sql.column_exists(cr, "account_move", "econnect_answered"):
+            sql.create_column(cr, "account_move", "econnect_answered", "varchar")
+            if sql.table_exists(cr, "econnect_invoice_response"):
+                cr.execute("""
+                    UPDATE account_move move SET econnect_answered = given.codes
+                      FROM (SELECT move_id, string_agg(DISTINCT status, ',' ORDER BY status) AS codes
+                              FROM econnect_invoice_response
+                             WHERE direction = 'out' AND state IN ('queued', 'sent')
+                             GROUP BY move_id) AS given
+                     WHERE given.move_id = move.id
+                """)
+        return super()._auto_init()
 
     # ------------------------------------------------------------------------------------------
     # Answering a received bill

@@ -180,7 +180,7 @@ class EconnectInvoiceResponse(models.Model):
             contract.invoice_response_body(status, reasons=dict(reasons), actions=dict(actions), note=note)
         except ValueError as error:
             raise UserError(self.env._("This answer cannot be sent: %s", error)) from error
-        return self.sudo().create({
+        answer = self.sudo().create({
             "move_id": bill.id,
             "company_id": bill.company_id.id,
             "direction": "out",
@@ -194,6 +194,11 @@ class EconnectInvoiceResponse(models.Model):
             "automatic": automatic,
             "next_attempt": fields.Datetime.now(),
         })
+        # The bill's row is rewritten now (its stored answers), before any call: a transaction that decided on an
+        # older view of this bill's answers (someone else answering it at the same moment) fails to serialize here
+        # and is retried by Odoo, then sees this answer, instead of answering twice.
+        bill.sudo().flush_recordset(["econnect_answered"])
+        return answer
 
     def _econnect_commit(self):
         """Commit where a remote side effect follows or just happened (never under tests)."""

@@ -22,5 +22,6 @@ from . import test_attack_webhook
 from . import test_attack_mail
 from . import test_responses_received
 from . import test_responses_sent
+from . import test_responses_concurrency
 from . import test_attack_company
 from . import test_attack_supplier

@@ -92,6 +92,36 @@ class TestCustomersAnswers(EconnectReceiveMixin, HttpCase):
         self.assertFalse(move.econnect_response_detail)
         self.assertFalse(move.activity_ids, "an acknowledgement asks nothing of us")
 
+    def test_under_query_and_rejection_ask_the_salesperson(self):
+        salesperson = self.econnect_user(login="salesperson_answers")
+        for status in ("UQ", "RE"):
+            move = self.sent_invoice()
+            move.invoice_user_id = salesperson
+            self.answer(move, status, reasons={"QTY": "8, not 10"}, shape="new")
+            [activity] = move.activity_ids
+            self.assertEqual(activity.user_id, salesperson, "the invoice's salesperson, not who pulled")
+            words = dict(move._fields["econnect_response_status"]._description_selection(self.env))[status]
+            self.assertIn(words, activity.summary)
+            self.assertIn("Quantity incorrect: 8, not 10", activity.note)
+
+    def test_customers_words_are_text_never_markup(self):
+        """An answer comes from outside: its reasons and note are shown as text in the chatter, the activity and
+        the history, never run as markup."""
+        move = self.sent_invoice()
+        attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+        self.answer(move, "RE", reasons={"PRI": attack}, actions={"NIN": attack}, note=attack, shape="old",
+                    details=True)
+        self.assertEqual(move.econnect_response_status, "RE")
+        message = move.message_ids.filtered(lambda m: "The customer answered" in (m.body or ""))
+        [activity] = move.activity_ids
+        for html in (message.body, activity.note):
+            self.assertNotIn("<img", html)
+            self.assertNotIn("<script", html)
+            self.assertIn("&lt;img", html)
+        [answer] = move.econnect_response_ids
+        self.assertEqual(answer.note, attack, "kept as the customer wrote it, as text")
+        self.assertIn(f"Prices incorrect: {attack}", answer.summary)
+
     # -- answers that are not ours to apply ----------------------------------------------------------------
     def test_answer_naming_no_invoice_of_ours_fails_and_is_not_applied(self):
         admin = self.econnect_admin(login="econnect_admin_answers")

@@ -3,13 +3,17 @@ and automatically after the company's settings; each reaches eConnect exactly on
 id, also when eConnect is down mid-send or the worker dies after the call."""
 
 import time
+import unittest
+from collections import deque
 from datetime import timedelta
 from unittest.mock import patch
+
+from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import JsonRpcException
+from odoo.tests.common import JsonRpcException, _find_executable
 from odoo.tools import mute_logger
 
 from ..models.econnect_invoice_response import LEASE
@@ -162,6 +166,24 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         with self.assertRaisesRegex(UserError, "rejection is final"):
             bill.with_user(self.accountant).action_econnect_accept()
 
+    def test_tour_reject_from_the_bill_with_a_reason(self):
+        """In a real headless Chromium: the buttons on the bill, the wizard's required reason in words, the chatter."""
+        try:
+            _find_executable()
+        except OSError as error:
+            raise unittest.SkipTest("SKIPPED: no Chromium for the tour (apt-get install chromium)") from error
+        bill = self.received_bill("IN-TOUR")
+        with mute_logger("odoo.http"):  # the refusal without a reason, shown to the user, is logged by Odoo too
+            self.start_tour(
+                f"/odoo/action-account.action_move_in_invoice_type/{bill.id}", "econnect_answer_bill_tour",
+                login=self.accountant.login,
+            )
+        [answer] = self.answers(bill)
+        self.assertEqual((answer.status, answer.state, answer.user_id), ("RE", "sent", self.accountant))
+        [post] = self.posts()
+        self.assertEqual(post.json(), {"status": "RE", "reasons": {"PRI": "The unit price differs from PO-12"}})
+        self.assertEqual(post.document_id, answer.document_id)
+
     def test_the_same_reason_twice_is_refused(self):
         bill = self.received_bill()
         wizard = self.env["econnect.response.wizard"].with_user(self.accountant).create({
@@ -172,15 +194,30 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
             wizard.action_send()
         self.assertFalse(self.posts())
 
-    def test_under_query_with_a_reason(self):
+    def test_under_query_needs_a_reason_then_is_one_call_with_codes(self):
         bill = self.received_bill()
         action = bill.with_user(self.accountant).action_econnect_query()
-        wizard = self.env["econnect.response.wizard"].with_user(self.accountant).with_context(
-            **action["context"]
-        ).create({"reason_ids": [fields.Command.create({"code": "QTY", "text": "We received 8, not 10"})]})
-        wizard.action_send()
+        Wizard = self.env["econnect.response.wizard"].with_user(self.accountant).with_context(**action["context"])
+        with self.assertRaisesRegex(UserError, "at least one reason"):
+            Wizard.create({}).action_send()
+        self.assertFalse(self.posts(), "nothing left without a reason")
+        Wizard.create({
+            "reason_ids": [fields.Command.create({"code": "QTY", "text": "We received 8, not 10"})],
+            "action_code": "PIN",
+            "note": "Delivery note 77",
+        }).action_send()
+        [answer] = self.answers(bill)
+        self.assertEqual((answer.status, answer.state, answer.user_id), ("UQ", "sent", self.accountant))
         [post] = self.posts()
-        self.assertEqual(post.json(), {"status": "UQ", "reasons": {"QTY": "We received 8, not 10"}})
+        self.assertEqual(post.json(), {
+            "status": "UQ", "reasons": {"QTY": "We received 8, not 10"}, "actions": {"PIN": ""},
+            "note": "Delivery note 77",
+        })
+        self.assertEqual(post.document_id, answer.document_id)
+        self.assertEqual(post.headers.get("X-EConnect-DocumentId"), answer.document_id)
+        note = bill.message_ids.filtered(lambda m: "Answered through eConnect" in (m.body or ""))
+        self.assertIn("Under query", note.body)
+        self.assertIn(self.accountant.name, note.body)
         self.assertTrue(bill.econnect_can_answer, "a query is not final")
 
     def test_cancelling_a_received_bill_offers_the_reject_wizard(self):
@@ -283,6 +320,49 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.assertTrue(note, "the chatter says Odoo answered by itself")
         self.run_cron()
         self.assertEqual(len(self.posts()), 2, "one call each, nothing more")
+
+    def test_settings_defaults_next_to_receiving(self):
+        """A new company answers, acknowledges on arrival and accepts on posting, and says paid only when asked;
+        the switches sit in the eConnect settings block, right after receiving."""
+        fresh = self.env["res.company"].create({"name": "Fresh answers BV"})
+        self.assertEqual(
+            (fresh.econnect_respond, fresh.econnect_respond_ab, fresh.econnect_respond_ap, fresh.econnect_respond_pd),
+            (True, True, True, False),
+        )
+        arch = etree.fromstring(self.env["res.config.settings"].get_view(view_type="form")["arch"])
+        [receive] = arch.xpath("//setting[@id='econnect_receive_setting']")
+        [respond] = arch.xpath("//setting[@id='econnect_respond_setting']")
+        self.assertIs(receive.getnext(), respond, "right after receiving, in the same block")
+        for name in ("econnect_respond", "econnect_respond_ab", "econnect_respond_ap", "econnect_respond_pd"):
+            self.assertTrue(respond.xpath(f".//field[@name='{name}']"), name)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(
+            (settings.econnect_respond, settings.econnect_respond_ab, settings.econnect_respond_ap,
+             settings.econnect_respond_pd),
+            (True, True, True, False), "Settings show the company's switches",
+        )
+
+    def test_upgrade_fills_the_stored_answers_in_one_statement(self):
+        """Installing or upgrading over existing answers fills the bills' stored answers from the answers table,
+        without Odoo computing the field entry by entry over every journal entry."""
+        bill = self.received_bill()
+        Response = self.env["econnect.invoice.response"]
+        Response._econnect_queue(bill, "AB")._econnect_send()
+        Response._econnect_queue(bill, "UQ", reasons=[("QTY", None)]).write({"state": "error"})
+        Response._econnect_queue(bill, "AP")
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE account_move DROP COLUMN econnect_answered")
+        # the registry's queue of work after the tables, as during an install (dropped here: nothing else changes)
+        with patch.object(self.registry, "_post_init_queue", deque(), create=True):
+            self.env["account.move"]._auto_init()
+        field = self.env["account.move"]._fields["econnect_answered"]
+        self.assertFalse(self.env.records_to_compute(field), "nothing left to compute entry by entry")
+        self.env.cr.execute("SELECT econnect_answered FROM account_move WHERE id = %s", [bill.id])
+        self.assertEqual(self.env.cr.fetchone()[0], "AB,AP", "queued and sent answers; not the one in error")
+        self.env.cr.execute(
+            "SELECT count(*) FROM account_move WHERE econnect_answered IS NOT NULL AND id != %s", [bill.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
 
     def test_automatic_answers_follow_the_settings(self):
         self.company.write({"econnect_respond_ab": False, "econnect_respond_ap": False})
