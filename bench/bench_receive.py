@@ -3,26 +3,30 @@
 
 Starts everything it needs: a throwaway PostgreSQL cluster (tools/pgcluster.py), a database with econnect_odoo
 installed (demo data: a chart of accounts), an Odoo server (``python3 -m odoo``, threaded, no cron) that serves the
-webhook, and the PSB simulator (``psb_simulator``) in this process. The pull runs in this process on the same
-database, so it can be timed per document.
+webhook, and the PSB simulator (``bin/psb-simulator``) in a process of its own, as the remote eConnect it stands for
+(its work is not counted in ours). The pull runs in this process on the same database, so it can be timed per
+document.
 
 Prints, in one run:
 
 * median ms per document of Odoo's own import of the same XML alone (``journal._create_document_from_attachment``
   on an attachment, committed), and of our whole path (the webhook call on the server, plus the pull's work on
   the event: download, safe parse, Odoo's import, the check against the document, commit), and their ratio
-  (target: at most 1.2);
+  (target: at most 1.2). Both are measured in ``--rounds`` alternating rounds of N/rounds documents (Odoo's import,
+  then ours), so that both see the same load of a shared machine; the ratio is the median of the rounds' ratios;
+* where the time goes: ms per document of each stage of our pull and of Odoo's import (``bench/stages.py``);
 * SQL queries per document of the pull at two sizes (N/4 and N: it must stay flat);
 * the webhook controller's median and 99th percentile response time on the Odoo server (from its request log)
   under a burst of events fired at once by the simulator, delivered as eConnect does (one request at a time per
   hook; target: p99 under 100 ms), and the same under a stress of several concurrent clients;
 * a race check: identical events posted at the same moment make one row and all answer 200.
 
-Usage: ``python3 bench/bench_receive.py [-n 200] [--burst 200] [--concurrency 4]``
+Usage: ``python3 bench/bench_receive.py [-n 200] [--rounds 5] [--burst 200] [--concurrency 4]``
 """
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -48,11 +52,16 @@ sys.path.insert(0, ROOT)  # psb_simulator/ (development tooling)
 from pgcluster import ThrowawayCluster, free_port  # noqa: E402
 
 from psb.webhook import SIGNATURE_HEADER, sign_body  # noqa: E402
-from psb_simulator import PSBSimulator, sample_invoice  # noqa: E402
+from psb_simulator import sample_invoice  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stages import StageTimer  # noqa: E402
+from testbed import SimulatorProcess  # noqa: E402
 
 DB = "econnect_bench"
 PARTY = "0106:12345678"
 SELLER = "0106:55667788"
+IBAN = "NL91ABNA0417164300"  # the account the sample invoices ask to be paid into
 CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD = "bench", "bench-secret-1", "bench-user", "bench-password-1"
 LOG_LINE = re.compile(r'"POST /econnect/webhook/\S+ HTTP/1\.[01]" (\d{3}) - (\d+) ([\d.]+) ([\d.]+)')
 
@@ -75,7 +84,8 @@ def percentile(values, pct):
 def documents(prefix, count):
     return [
         sample_invoice(
-            SELLER, PARTY, number=f"{prefix}-{i:05d}", amount=f"{100 + i % 97}.{i % 100:02d}", vat_percent="15"
+            SELLER, PARTY, number=f"{prefix}-{i:05d}", amount=f"{100 + i % 97}.{i % 100:02d}", vat_percent="15",
+            iban=IBAN,
         )
         for i in range(count)
     ]
@@ -129,10 +139,10 @@ class Bench:
             time.sleep(0.5)
         raise RuntimeError(f"the Odoo server did not start (see {self.logfile})")
 
-    def start_simulator(self):
-        self.simulator = PSBSimulator(delivery_delay=0.01)
-        self.simulator.start()
-        self.simulator.webhook_timeout = 30
+    def start_simulator(self, stack):
+        self.simulator = stack.enter_context(SimulatorProcess())
+        self.simulator.timeout = 600  # its control calls that wait for deliveries
+        self.simulator.settings(deliveryDelay=0.01, webhookTimeout=30)
         self.simulator.add_client(CLIENT_ID, CLIENT_SECRET)
         self.simulator.add_user(USERNAME, PASSWORD, parties=[PARTY], names={PARTY: "Bench BV"})
 
@@ -176,7 +186,7 @@ class Bench:
                 "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",
             })
             # the account its e-invoices ask to be paid into (an unknown one would hold every bill for a check)
-            env["res.partner.bank"].create({"acc_number": "NL91ABNA0417164300", "partner_id": vendor.id})
+            env["res.partner.bank"].create({"acc_number": IBAN, "partner_id": vendor.id})
             if not env["account.tax"].search([
                 *env["account.tax"]._check_company_domain(company), ("type_tax_use", "=", "purchase"),
                 ("amount", "=", 15), ("amount_type", "=", "percent"), ("price_include", "=", False),
@@ -192,10 +202,10 @@ class Bench:
         """Odoo's own import of each XML alone, one committed transaction per document."""
         from odoo import sql_db
 
-        durations = []
+        durations, cpu = [], []
         queries = sql_db.sql_counter
         for number, xml in enumerate(xmls):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with self.registry.cursor() as cr:
                 env = self.env(cr)
                 attachment = env["ir.attachment"].create({
@@ -205,7 +215,11 @@ class Bench:
                     default_move_type="in_invoice"
                 )._create_document_from_attachment(attachment.ids)
             durations.append(time.perf_counter() - started)
-        return durations, (sql_db.sql_counter - queries) / len(xmls)
+            cpu.append(time.process_time() - cpu_started)
+        return durations, (sql_db.sql_counter - queries) / len(xmls), cpu
+
+    def final_deliveries(self, topic):
+        return sum(1 for d in self.simulator.webhook_deliveries() if d["final"] and d["topic"] == topic)
 
     def webhook_log_offset(self):
         return os.path.getsize(self.logfile)
@@ -226,27 +240,28 @@ class Bench:
         from odoo import sql_db
 
         offset = self.webhook_log_offset()
-        before = len(self.simulator.dispatcher.final_deliveries("InvoiceReceived"))
-        ids = [self.simulator.inject_incoming(PARTY, xml) for xml in xmls]
+        before = self.final_deliveries("InvoiceReceived")
+        ids = [self.simulator.inject_incoming(PARTY, xml, sender_id=SELLER) for xml in xmls]
         deliveries = self.simulator.wait_for_deliveries(
             count=before + len(ids), topic="InvoiceReceived", timeout=30 + len(ids)
         )
-        refused = [d for d in deliveries[before:] if not d.ok]
+        refused = [d for d in deliveries[before:] if not d["ok"]]
         if refused:
-            raise RuntimeError(f"{len(refused)} webhook calls were refused: {refused[0].status}")
+            raise RuntimeError(f"{len(refused)} webhook calls were refused: {refused[0]['status']}")
         time.sleep(0.5)  # the server writes its log line once the answer is sent
         webhook = [row[2] for row in self.webhook_server_times(offset)]
 
         Event = self.registry["econnect.event"]
-        durations = []
+        durations, cpu = [], []
         original = Event._econnect_process_safely
 
         def timed(record, stats):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 return original(record, stats)
             finally:
                 durations.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
 
         Event._econnect_process_safely = timed
         try:
@@ -267,6 +282,7 @@ class Bench:
             raise RuntimeError(f"expected {len(ids)} clean bills, got {bills} ({flagged} flagged), stats {stats}")
         return {
             "durations": durations,
+            "cpu": cpu,
             "webhook": webhook,
             "queries_per_doc": queries / len(ids),
             "wall_per_doc": wall / len(ids),
@@ -290,7 +306,7 @@ class Bench:
     def measure_simulator_burst(self, count):
         """eConnect's way: the PSB fires ``count`` events at once; the hook gets them back to back."""
         offset = self.webhook_log_offset()
-        before = len(self.simulator.dispatcher.final_deliveries("InvoiceSent"))
+        before = self.final_deliveries("InvoiceSent")
         self.simulator.pause_webhooks()
         for _ in range(count):
             self.simulator.emit_event(PARTY, "InvoiceSent", document_id=str(uuid.uuid4()), message="Delivered.")
@@ -299,7 +315,7 @@ class Bench:
         deliveries = self.simulator.wait_for_deliveries(count=before + count, topic="InvoiceSent", timeout=60 + count)
         elapsed = time.perf_counter() - started
         time.sleep(0.5)
-        ok = sum(1 for d in deliveries[before:] if d.ok)
+        ok = sum(1 for d in deliveries[before:] if d["ok"])
         return ok, elapsed, self.webhook_server_times(offset)
 
     def measure_burst(self, count, concurrency):
@@ -339,19 +355,44 @@ class Bench:
     def run(self):
         n = self.opts.n
         small = max(1, n // 4)
-        with ThrowawayCluster() as pg:
+        rounds = max(1, min(self.opts.rounds, n))
+        with ThrowawayCluster() as pg, contextlib.ExitStack() as stack:
             common = self.common_args(pg)
             try:
                 self.install(common)
-                self.start_simulator()
+                self.start_simulator(stack)
                 self.start_server(common)
                 self.open_registry(common)
                 self.set_up_company()
-                print(f"measuring: Odoo's import of {n} documents...", flush=True)
-                baseline, baseline_queries = self.measure_odoo_import(documents("ODOO", n))
-                print(f"measuring: our path, {small} then {n} documents...", flush=True)
+                print(f"measuring: our path, {small} documents at once (warm-up, queries)...", flush=True)
                 ours_small = self.measure_our_path(documents("SMALL", small))
-                ours = self.measure_our_path(documents("FULL", n))
+                baseline_timer, ours_timer = self.stage_timers()
+                per_round, baseline, baseline_cpu = [], [], []
+                ours = {"durations": [], "cpu": [], "webhook": [], "queries": 0, "wall": 0.0}
+                baseline_queries = 0.0
+                for number in range(rounds):
+                    size = n // rounds + (1 if number < n % rounds else 0)
+                    print(f"measuring: round {number + 1} of {rounds}: Odoo's import of {size} documents, then our "
+                          f"path...", flush=True)
+                    with baseline_timer:
+                        durations, queries, cpu = self.measure_odoo_import(documents(f"ODOO{number}", size))
+                    baseline_timer.add_unit(size)
+                    with ours_timer:
+                        result = self.measure_our_path(documents(f"FULL{number}", size))
+                    ours_timer.add_unit(size)
+                    baseline += durations
+                    baseline_cpu += cpu
+                    ours["cpu"] += result["cpu"]
+                    baseline_queries += queries * size
+                    ours["durations"] += result["durations"]
+                    ours["webhook"] += result["webhook"]
+                    ours["queries"] += result["queries_per_doc"] * size
+                    ours["wall"] += result["wall_per_doc"] * size
+                    whole = statistics.median(result["durations"]) + statistics.median(result["webhook"] or [0.0])
+                    per_round.append((statistics.median(durations), whole,
+                                      statistics.median(cpu), statistics.median(result["cpu"])))
+                baseline_queries /= n
+                ours.update(queries_per_doc=ours["queries"] / n, wall_per_doc=ours["wall"] / n)
                 print(f"measuring: a burst of {self.opts.burst} events posted by the simulator...", flush=True)
                 sim_burst = self.measure_simulator_burst(self.opts.burst)
                 print(f"measuring: {self.opts.burst} webhook calls, {self.opts.concurrency} at a time...", flush=True)
@@ -364,8 +405,6 @@ class Bench:
                         self.server.wait(timeout=20)
                     except subprocess.TimeoutExpired:
                         self.server.kill()
-                if self.simulator:
-                    self.simulator.stop()
                 if self.registry is not None:
                     import odoo
 
@@ -373,7 +412,10 @@ class Bench:
         self.report({
             "n": n, "small": small, "baseline": baseline, "baseline_queries": baseline_queries,
             "ours_small": ours_small, "ours": ours, "sim_burst": sim_burst, "answers": answers, "server": server,
-            "race_answers": race_answers, "race_rows": race_rows,
+            "race_answers": race_answers, "race_rows": race_rows, "per_round": per_round,
+            "baseline_cpu": baseline_cpu, "load": os.getloadavg(),
+            "stages": (baseline_timer.per_unit(), ours_timer.per_unit()),
+            "cpu_stages": (baseline_timer.per_unit(cpu=True), ours_timer.per_unit(cpu=True)),
         })
         if not self.opts.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -398,7 +440,15 @@ class Bench:
               f"   (mean incl. batch overhead {ours['wall_per_doc'] * ms:.1f})")
         print(f"our path: webhook call on the server      median {webhook_median:8.1f} ms/document")
         print(f"our whole path                            median {whole:8.1f} ms/document")
-        print(f"ratio whole path / Odoo's import                 {whole / odoo_median:8.2f}   (target <= 1.2)")
+        ratios = [round_[1] / round_[0] for round_ in r["per_round"]]
+        print(f"ratio whole path / Odoo's import, median of {len(ratios)} rounds {statistics.median(ratios):6.2f}"
+              f"   (target <= 1.2; rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})")
+        cpu_ratios = [round_[3] / round_[2] for round_ in r["per_round"]]
+        print(f"CPU of this process: Odoo's import / our pull, medians "
+              f"{statistics.median(r['baseline_cpu']) * ms:6.1f} / {statistics.median(ours['cpu']) * ms:.1f} ms, "
+              f"ratio {statistics.median(cpu_ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in cpu_ratios)})")
+        print(f"machine load (1 min) at the end: {r['load'][0]:.1f} on {os.cpu_count()} CPUs")
+        self.report_stages(r["stages"], r["cpu_stages"])
         print(f"SQL queries per document, pull, N = {small:<5}        {ours_small['queries_per_doc']:8.1f}")
         print(f"SQL queries per document, pull, N = {n:<5}        {ours['queries_per_doc']:8.1f}   (flat in N)")
         print(f"SQL queries per document, Odoo's import           {baseline_queries:8.1f}")
@@ -421,6 +471,49 @@ class Bench:
         if self.opts.keep:
             print(f"kept: {self.tmp}")
 
+    def stage_timers(self):
+        """Timers of the stages of Odoo's import and of our pull (``bench/stages.py``): where the time goes."""
+        from odoo.addons.econnect_odoo.tools import received_document
+
+        odoo_stages = {
+            "bill created (empty)": ("account.move", "create"),
+            "Odoo's import of the XML (_extend_with_attachments)": ("account.move", "_extend_with_attachments"),
+            "chatter: the file posted (message_post)": ("account.move", "message_post"),
+            "auto-post decision (_autopost_bill)": ("account.move", "_autopost_bill"),
+        }
+        ours = {
+            "lease: attempt counted, committed": ("econnect.event", "_econnect_lease"),
+            "download from eConnect (HTTP)": ("econnect.event", "_econnect_download"),
+            "bill made (_econnect_create_received_bill), of which:": ("account.move", "_econnect_create_received_bill"),
+            **odoo_stages,
+            "  our chatter note, with the file": ("account.move", "_econnect_post_received_note"),
+            "  acknowledgement (AB) queued": ("account.move", "_econnect_answer_automatically"),
+            "  check against the document's totals": ("account.move", "_econnect_compare_with_document"),
+            "  check: vendor recognised": ("account.move", "_econnect_check_vendor"),
+            "  check: Peppol sender is the vendor's": ("account.move", "_econnect_check_sender"),
+            "  check: bank account known": ("account.move", "_econnect_check_bank"),
+            "event marked done": ("econnect.event", "_econnect_mark_done"),
+            "users notified (digest queued)": ("econnect.notifier", "_econnect_notify"),
+            "commits (lease, event)": ("econnect.event", "_econnect_commit"),
+        }
+        functions = {
+            "safe parse (received_document.parse)": (received_document, "parse"),
+            "figures read (received_document.figures)": (received_document, "figures"),
+        }
+        return StageTimer(self.registry, odoo_stages), StageTimer(self.registry, ours, functions)
+
+    @staticmethod
+    def report_stages(wall, cpu):
+        ms = 1000.0
+        print("where the time goes (mean ms/document over the rounds, wall / CPU of this process; a stage inside "
+              "another counts in both):")
+        print(f"  {'stage':56s} {'Odoo import':>15s} {'our pull':>15s}")
+        (odoo_wall, our_wall), (odoo_cpu, our_cpu) = wall, cpu
+        for name in dict.fromkeys([*odoo_wall, *our_wall]):
+            odoo_value = f"{odoo_wall[name] * ms:6.1f} /{odoo_cpu[name] * ms:6.1f}" if name in odoo_wall else ""
+            ours_value = f"{our_wall[name] * ms:6.1f} /{our_cpu[name] * ms:6.1f}" if name in our_wall else ""
+            print(f"  {name:56s} {odoo_value:>15s} {ours_value:>15s}")
+
     @staticmethod
     def odoo_version():
         import odoo.release
@@ -431,6 +524,7 @@ class Bench:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=200, help="documents per run (default 200)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of N/rounds documents (default 5)")
     parser.add_argument("--burst", type=int, default=200, help="webhook calls in the burst (default 200)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients of the stress run (default 4)")
     parser.add_argument("--keep", action="store_true", help="keep the Odoo log and data directory")

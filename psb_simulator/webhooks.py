@@ -80,6 +80,7 @@ class WebhookDelivery:
     ok: bool = False
     final: bool = False  # last attempt for this event and hook (delivered or given up)
     skipped: bool = False  # non-HTTP action
+    duration: float | None = None  # seconds from sending the request to the end of the receiver's answer
 
     def json(self):
         return json.loads(self.body.decode("utf-8"))
@@ -103,6 +104,7 @@ class WebhookDelivery:
             "ok": self.ok,
             "final": self.final,
             "skipped": self.skipped,
+            "duration": self.duration,
             "headers": self.headers,
         }
         if with_body:
@@ -269,11 +271,13 @@ class WebhookDispatcher:
                 attempt,
                 time.time(),
             )
+            started = time.perf_counter()
             try:
                 delivery.status, delivery.response_body = self._post(hook.url, body, headers)
                 delivery.ok = 200 <= delivery.status < 300
             except (OSError, http.client.HTTPException) as exc:
                 delivery.exception = "%s: %s" % (type(exc).__name__, exc)
+            delivery.duration = time.perf_counter() - started
             delivery.final = delivery.ok or attempt == attempts or self.stopped
             if delivery.ok or attempt == attempts:
                 self._done(event, hook)

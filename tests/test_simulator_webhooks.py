@@ -428,3 +428,16 @@ def test_wait_for_deliveries_by_topic_and_timeout(sim, api, receiver):
         sim.wait_for_deliveries(5, timeout=0.2)
     sim.clear_webhook_deliveries()
     assert sim.webhook_deliveries == []
+
+
+def test_delivery_records_the_round_trip(sim, api):
+    """Each delivery says how long the receiver took to answer (what bench/scale.py reports as webhook p50/p99)."""
+    slow = Receiver(delay=0.05)
+    try:
+        api.put_hook(OWN, slow.url() + "#" + SECRET)
+        sim.emit_event(OWN, "InvoiceReceived", "d0")
+        [delivery] = sim.wait_for_deliveries(1)
+        assert 0.05 <= delivery.duration < 2
+        assert delivery.as_dict()["duration"] == delivery.duration
+    finally:
+        slow.close()

@@ -206,15 +206,17 @@ class PreforkOdoo:
                 found["http" if listening else "cron"].append(child.pid)
         return found
 
-    def worker_memory(self):
-        """Resident memory (bytes) of each worker process now: ``{pid: rss}``."""
+    def worker_usage(self):
+        """Resident memory (bytes) and CPU seconds used so far (user + system) of each process of the arbiter now:
+        ``{pid: (rss, cpu)}``."""
         import psutil
 
-        memory = {}
+        usage = {}
         for child in psutil.Process(self.server.pid).children():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                memory[child.pid] = child.memory_info().rss
-        return memory
+            with contextlib.suppress(psutil.NoSuchProcess), child.oneshot():
+                times = child.cpu_times()
+                usage[child.pid] = (child.memory_info().rss, times.user + times.system)
+        return usage
 
     def kill_cron_worker(self):
         """SIGKILL the cron worker (there is one): whatever it was doing stops without a word. Returns its pid."""

@@ -214,6 +214,10 @@ class ResCompany(models.Model):
         return super().create([self._econnect_normalize_vals(vals) for vals in vals_list])
 
     def write(self, vals):
+        if not self.env.su and any(name.startswith("econnect_") for name in vals):
+            # A company's eConnect is decided by its own eConnect administrators, whoever else may edit companies
+            # (Access Rights administrators edit every company): checked before anything (res_company_access.py).
+            self._econnect_check_access(self, "admin")
         vals = self._econnect_normalize_vals(dict(vals))
         if "econnect_party_id" in vals and any(
             c.econnect_state == "active" and c.econnect_party_id != vals["econnect_party_id"] for c in self
@@ -535,6 +539,7 @@ class ResCompany(models.Model):
         """A user saves the eConnect switches of this company (Settings, the company form): eConnect first, all or
         nothing, then Odoo. Receiving switched on brings invoice responses along when they are on."""
         self.ensure_one()
+        self._econnect_check_access(self, "admin")
         company = self.sudo()
         if bool(receive) != company.econnect_receive:
             if bool(respond) != company.econnect_respond:
@@ -542,7 +547,6 @@ class ResCompany(models.Model):
             self._econnect_decide_receiving([(self, receive, None)])
             return
         if respond and not company.econnect_respond and company.econnect_state == "active":
-            self._econnect_check_access(self, "admin")
             company._econnect_switch_response_capability()
         if bool(respond) != company.econnect_respond:
             company.econnect_respond = bool(respond)
