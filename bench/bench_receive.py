@@ -475,7 +475,8 @@ class Bench:
 
     def stage_timers(self):
         """Timers of the stages of Odoo's import and of our pull (``bench/stages.py``): where the time goes."""
-        from odoo.addons.econnect_odoo.tools import received_document
+        from odoo.addons.econnect_odoo.models import econnect_event
+        from odoo.addons.econnect_odoo.tools import queue, received_document
 
         odoo_stages = {
             "bill created (empty)": ("account.move", "create"),
@@ -496,9 +497,10 @@ class Bench:
             "  check: bank account known": ("account.move", "_econnect_check_bank"),
             "event marked done": ("econnect.event", "_econnect_mark_done"),
             "users notified (digest queued)": ("econnect.notifier", "_econnect_notify"),
-            "commits (lease, event)": ("econnect.event", "_econnect_commit"),
         }
         functions = {
+            "commits: lease (tools/queue.claim)": (queue, "commit"),
+            "commits: event done (tools/queue.commit)": (econnect_event, "commit"),
             "safe parse (received_document.parse)": (received_document, "parse"),
             "figures read (received_document.figures)": (received_document, "figures"),
         }

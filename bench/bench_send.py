@@ -40,7 +40,6 @@ CLICK_STAGES = {
     "claim: lock, document id, UBL attachment, commit": ("account.move", "_econnect_claim"),
     "  UBL attachment stored": ("account.move", "_econnect_store_documents"),
     "  upload plan read": ("account.move", "_econnect_upload_plan"),
-    "  commits": ("account.move", "_econnect_commit"),
     "upload and its outcome (_econnect_upload), of which:": ("account.move", "_econnect_upload"),
     "  outcome recorded: state, chatter": ("account.move", "_econnect_record_upload_results"),
     "  chatter note": ("account.move", "_econnect_log"),
@@ -111,6 +110,7 @@ def main():
             from odoo.addons.econnect_odoo.models import account_move
 
             click_timer = StageTimer(bed.registry, CLICK_STAGES, {
+                "  commits (tools/queue.commit)": (account_move, "commit"),
                 "  upload calls (HTTP to the simulator, threads)": (account_move, "run_parallel"),
             })
             for move_id in moves.ids[half:]:

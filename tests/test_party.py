@@ -12,6 +12,7 @@ from psb.party import (
     PartyId,
     is_valid_party_id,
     parse_party_id,
+    propose_party_id,
 )
 
 # (ICD, letter code, input value, normalised value)
@@ -234,3 +235,20 @@ def test_error_message_is_english_and_names_the_input():
     assert "check digit" in str(info.value)
     assert "0088:1548079098356" in str(info.value)
     assert info.value.text == "0088:1548079098356"
+
+
+# -- the one party-id proposal (companies and partners alike) ---------------------------------------
+@pytest.mark.parametrize(
+    ("country", "registry", "vat", "expected"),
+    [
+        ("NL", "1234 5678", None, "0106:12345678"),
+        ("BE", None, "BE0477.472.701", "0208:0477472701"),
+        ("BE", "0477472701", None, "0208:0477472701"),
+        ("BE", "12", "BE0477472701", "0208:0477472701"),  # a registry number that fails its check digit: the VAT
+        ("DE", "HRB 1234", "DE123456789", None),
+        ("NL", None, "NL123456789B01", None),
+    ],
+)
+def test_party_id_proposal(country, registry, vat, expected):
+    proposed = propose_party_id(country, registry, vat)
+    assert (str(proposed) if proposed else None) == expected

@@ -1,4 +1,5 @@
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..models.econnect_user_email import (
@@ -29,10 +30,13 @@ class EconnectEmailVerification(http.Controller):
             return self._econnect_page(VERIFY_WRONG_USER if address else VERIFY_INVALID, address)
         if address.state != "pending":
             return self._econnect_page(VERIFY_USED, address)
-        address._econnect_send_verification()
+        try:
+            address._econnect_send_verification()
+        except UserError as error:  # links are counted (one per address per few minutes, a cap a day): say so
+            return self._econnect_page("limited", address, message=error.args[0])
         return self._econnect_page("resent", address)
 
-    def _econnect_page(self, result, address):
+    def _econnect_page(self, result, address, message=None):
         mine = bool(address) and address.user_id == request.env.user
         return request.render(
             "econnect_odoo.email_verification_page",
@@ -41,5 +45,6 @@ class EconnectEmailVerification(http.Controller):
                 # never show somebody else's address
                 "email": address.email if mine else False,
                 "address_id": address.id if mine and result == VERIFY_EXPIRED else False,
+                "message": message,
             },
         )

@@ -35,6 +35,7 @@ note that says nothing about the invoice it corrects (NL-R-001), a fixed tax out
 from odoo import api, models
 
 from ..psb.party import InvalidPartyId, PartyId
+from ..tools.messages import party_reason
 
 NL_LEGAL_SCHEMES = ("0106", "0190")  # NL-R-003 / NL-R-005: KvK or OIN
 #: The builders of the formats eConnect sends (checked by the conformance matrix). Odoo's other BIS 3 derivatives
@@ -319,15 +320,6 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
                 "The Peppol endpoint %(endpoint)s of %(partner)s is not a valid %(scheme)s identifier (%(reason)s). "
                 "Correct it in Contacts > %(partner)s > Invoicing tab.",
                 endpoint=endpoint, partner=partner.display_name, scheme=scheme,
-                reason=self._econnect_party_reason(error),
+                reason=party_reason(self.env, error),
             )
         return None
-
-    def _econnect_party_reason(self, error):
-        return {
-            "format": self.env._("wrong format"),
-            "length": self.env._("wrong length"),
-            "checksum": self.env._("wrong check digit"),
-            "unknown_scheme": self.env._("unknown scheme"),
-            "deprecated_scheme": self.env._("scheme no longer allowed on Peppol"),
-        }.get(error.reason, self.env._("not valid"))

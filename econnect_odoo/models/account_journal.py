@@ -58,8 +58,7 @@ class AccountJournal(models.Model):
         self.ensure_one()
         if self.econnect_responsible_id.active:
             return self.econnect_responsible_id
-        admins = self.company_id._econnect_administrators()
-        return admins[:1] or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        return self.company_id._econnect_administrators(fallback=True)[:1] or self.env.user
 
     def action_econnect_fetch(self):
         """Run the pull now for this journal's company: incoming e-invoices and status updates."""

@@ -12,8 +12,10 @@ from odoo.tools import formataddr
 from ..psb import contract
 from ..psb.errors import AlreadySentError, PSBError
 from ..psb.party import InvalidPartyId
-from ..tools.messages import user_message
+from ..psb.retry import BETWEEN_RUNS
+from ..tools.messages import party_reason, user_message
 from ..tools.parallel import run_parallel
+from ..tools.queue import claim, commit, lease_until, work_through
 from .res_partner import ECONNECT_FORMATS
 
 _logger = logging.getLogger(__name__)
@@ -27,10 +29,7 @@ BUILD_CHECK_LIMIT = 1000
 # action after this delay, and uploaded again with the same document id (eConnect answers 409 if the
 # first upload had landed).
 IN_FLIGHT_GRACE = timedelta(minutes=10)
-# Waits between attempts after temporary failures; after the last one the invoice is in error.
-RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
-# Error kinds an administrator fixes once for all invoices (credentials, balance): retried later, not failed.
-RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
+SEND_CRON_XMLID = "econnect_odoo.ir_cron_econnect_send"
 # Sent invoices without a delivery event after this delay are polled (fallback for lost webhooks).
 STATUS_POLL_AFTER = timedelta(minutes=15)
 
@@ -271,7 +270,7 @@ class AccountMove(models.Model):
                     self.env._(
                         "Customer %(partner)s has no valid Peppol id (%(error)s): set its Peppol e-address and "
                         "endpoint in Contacts > %(partner)s > Invoicing tab.%(hint)s",
-                        partner=partner.display_name, error=error, hint=hint,
+                        partner=partner.display_name, error=party_reason(self.env, error), hint=hint,
                     )
                 )
             edi_format = partner.with_company(company).invoice_edi_format
@@ -432,7 +431,7 @@ class AccountMove(models.Model):
         """Send checked invoices: now when few (documents given), else in the background."""
         if documents is None or len(self) > SYNC_LIMIT:
             self._econnect_claim(documents=documents, background=True)  # the UBL built here, kept for the upload
-            self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
+            self.env.ref(SEND_CRON_XMLID)._trigger()
             return self._econnect_notification(
                 self.env._("Sending in the background"),
                 self.env._("Invoices queued for eConnect: %s. You will be notified when they are sent.", len(self)),
@@ -441,7 +440,7 @@ class AccountMove(models.Model):
         plan = self._econnect_claim(documents=documents)
         # The user's request commits the outcome: after the claim's commit, a lost outcome only means the
         # scheduled action uploads again with the same document id (eConnect answers 409).
-        self._econnect_upload(plan, commit=False)
+        self._econnect_upload(plan, commit_outcome=False)
         return self._econnect_result_notification()
 
     def _econnect_claim(self, documents=None, background=False):
@@ -464,7 +463,7 @@ class AccountMove(models.Model):
             values = {
                 "econnect_state": "queued",
                 "econnect_uuid": move.econnect_uuid or str(uuid.uuid4()),
-                "econnect_retry_count": 0,
+                "econnect_retry_count": 0 if background else 1,  # the first try: now, or the scheduled action's lease
                 "econnect_message": False,
                 "econnect_queued_by_id": self.env.uid,
                 "econnect_next_attempt": now if background else now + IN_FLIGHT_GRACE,
@@ -481,18 +480,13 @@ class AccountMove(models.Model):
                 **self._econnect_author(),
             )
         plan = self._econnect_upload_plan(documents) if documents and not background else None
-        self._econnect_commit()
+        commit(self.env)
         return plan
 
     def _econnect_lock(self):
         """Row locks that fail at once when another transaction is sending the same invoices."""
-        if not self.ids:
-            return
-        # SKIP LOCKED rather than NOWAIT: a busy row is an expected situation here, not a failed query.
-        self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(self.ids)]
-        )
-        if len(self.env.cr.fetchall()) != len(self.ids):
+        # SKIP LOCKED (tools/queue.py) rather than NOWAIT: a busy row is an expected situation here, not a failed query
+        if len(claim(self)) != len(self.ids):
             raise UserError(
                 self.env._(
                     "These invoices are being sent by another user or process right now. Nothing was sent twice; "
@@ -500,12 +494,6 @@ class AccountMove(models.Model):
                 )
             )
         self.invalidate_recordset(["econnect_state", "econnect_uuid"])
-
-    def _econnect_commit(self):
-        """Commit where a remote side effect follows or just happened (the exactly-once protocol), like Odoo's
-        own sending flow does; never under tests."""
-        if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _econnect_upload_plan(self, documents):
         """Everything the upload needs, read now: ``{move id: UploadItem}``, plus ``None`` under the key
@@ -524,7 +512,7 @@ class AccountMove(models.Model):
                 plan[move.id] = UploadItem(client, party, move.econnect_uuid, xml, filename, demo)
         return {"items": plan, "author": self._econnect_author()}
 
-    def _econnect_upload(self, plan=None, commit=True):
+    def _econnect_upload(self, plan=None, commit_outcome=True):
         """Upload queued invoices (their UBL, their document id) side by side; record each outcome on its own
         invoice; commit. One invoice's failure never affects the others.
 
@@ -538,11 +526,11 @@ class AccountMove(models.Model):
             (move_id, item.client, (item.party, item.xml, item.document_id, item.filename))
             for move_id, item in items.items()
         ])
-        failures = self._econnect_record_upload_results(results, plan, commit=commit) if results else False
+        failures = self._econnect_record_upload_results(results, plan, commit_outcome) if results else False
         if failures or from_queue:  # the failures of this run, one digest per user (the safety net: the rest)
             self.env["econnect.notifier"]._econnect_send_digests()
 
-    def _econnect_record_upload_results(self, results, plan, commit=True):
+    def _econnect_record_upload_results(self, results, plan, commit_outcome=True):
         """Record each upload's outcome on its invoice; commit. True when any invoice failed or must retry."""
         items = plan["items"]
         # A delivery event may have been processed meanwhile: lock and re-read, never downgrade it.
@@ -573,7 +561,7 @@ class AccountMove(models.Model):
                 else:
                     body = self.env._("eConnect already had this invoice (document id %s): not sent twice.", remote_id)
                 sent_bodies[move_id] = self.env._("[Demo] %s", body) if item.demo else body
-            elif isinstance(error, PSBError) and error.kind in RETRYABLE_KINDS:
+            elif isinstance(error, PSBError) and error.retryable:
                 failures = True
                 move.invalidate_recordset(["econnect_state"])
                 move._econnect_record_retry(user_message(self.env, error))
@@ -585,8 +573,8 @@ class AccountMove(models.Model):
                 move._econnect_record_error(user_message(self.env, error))
         if sent_bodies:
             self.browse(list(sent_bodies))._message_log_batch(bodies=sent_bodies, **plan["author"])
-        if commit:
-            self._econnect_commit()
+        if commit_outcome:
+            commit(self.env)
         return failures
 
     def _econnect_plan_queued(self):
@@ -601,14 +589,16 @@ class AccountMove(models.Model):
         return (moves - inactive)._econnect_upload_plan(self._econnect_store_documents(built))
 
     def _econnect_record_retry(self, message):
+        """A retryable failure of the try under way: tried again after the backoff (``psb/retry.py``), or in error
+        after the last try."""
         self.ensure_one()
-        attempt = self.econnect_retry_count + 1
-        if attempt > len(RETRY_DELAYS):
+        attempt = max(self.econnect_retry_count, 1)  # counted when the try started (claim or lease)
+        next_attempt = BETWEEN_RUNS.next_try(attempt, fields.Datetime.now())
+        if next_attempt is None:
             self._econnect_record_error(
-                self.env._("Gave up after %(count)s attempts: %(message)s", count=attempt - 1, message=message)
+                self.env._("Gave up after %(count)s attempts: %(message)s", count=attempt, message=message)
             )
             return
-        next_attempt = fields.Datetime.now() + RETRY_DELAYS[attempt - 1]
         self._econnect_write({
             "econnect_state": "retrying",
             "econnect_retry_count": attempt,
@@ -666,23 +656,42 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model
     def _cron_econnect_send(self, batch_size=200):
-        """Upload queued and retrying invoices that are due, in batches; re-trigger while work remains."""
-        domain = [
-            ("econnect_state", "in", ("queued", "retrying")),
-            ("econnect_next_attempt", "<=", fields.Datetime.now()),
-        ]
-        moves = self.search(domain, limit=batch_size, order="econnect_next_attempt, id")
-        if not moves:
-            return
-        self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED", [tuple(moves.ids)]
-        )
-        moves = self.browse([row[0] for row in self.env.cr.fetchall()])
-        # claimed in the background: still to be checked and given their UBL (done by _econnect_upload)
-        moves._econnect_upload()
-        moves._econnect_report_background_batch()
-        if self.search_count(domain, limit=1):
-            self.env.ref("econnect_odoo.ir_cron_econnect_send")._trigger()
+        """Upload the due queued and retrying invoices (``tools/queue.py``): claimed in batches, each try counted and
+        leased before the upload, within the cron's time budget; re-triggered while some are due."""
+
+        def due(exclude):
+            return self.search([
+                ("econnect_state", "in", ("queued", "retrying")),
+                ("econnect_next_attempt", "<=", fields.Datetime.now()),
+                ("id", "not in", list(exclude)),
+            ], limit=batch_size, order="econnect_next_attempt, id")
+
+        def send(moves, budget):
+            moves = claim(
+                moves, "econnect_state IN ('queued', 'retrying') AND econnect_next_attempt <= %s",
+                [fields.Datetime.now()], lease=lambda claimed: claimed._econnect_lease(lease_until(budget)),
+            )
+            # claimed in the background: still to be checked and given their UBL (done by _econnect_upload)
+            moves._econnect_upload()
+            moves._econnect_report_background_batch()
+
+        work_through(self.env, SEND_CRON_XMLID, due, send)
+
+    def _econnect_lease(self, until):
+        """Count the try now and hold the invoices ``until`` then (committed by the claim): a run that dies during the
+        upload has used a try like any failure, and a later run uploads them again (same document id) once the lease
+        is over. An invoice whose last try never finished is in error now."""
+        for move in self:
+            if BETWEEN_RUNS.exhausted(move.econnect_retry_count):
+                move._econnect_record_error(self.env._(
+                    "Gave up after %(count)s attempts: the last one did not finish (the process was stopped). "
+                    "%(message)s", count=move.econnect_retry_count, message=move.econnect_message or "",
+                ).strip())
+                continue
+            move._econnect_write({
+                "econnect_retry_count": move.econnect_retry_count + 1,
+                "econnect_next_attempt": until,
+            })
 
     def _econnect_report_background_batch(self):
         """Tell the users who queued these invoices what became of them (the bus notification of Odoo's

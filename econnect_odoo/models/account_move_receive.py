@@ -9,29 +9,12 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_list, formatLang
-from odoo.tools.translate import LazyTranslate
 
 from ..psb.errors import NotFoundError, PSBError
 from ..tools import received_document
+from ..tools.messages import document_problem
 
-_lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
-
-DOCUMENT_PROBLEMS = {
-    "dtd": _lt(
-        "it declares a DTD or entities (<!DOCTYPE / <!ENTITY>), which e-invoices never need and which can be used "
-        "to read the server's files or exhaust its memory. It was not opened."
-    ),
-    "too_large": _lt("it is larger than the limit for received documents. It was not opened."),
-    "too_complex": _lt(
-        "it has more elements, or more attributes on one element, than any e-invoice needs (which can be used to "
-        "keep the server busy for minutes). It was not opened."
-    ),
-    "empty": _lt("the file is empty."),
-    "syntax": _lt("it is not well-formed XML."),
-    "not_response": _lt("it is not an invoice response (UBL ApplicationResponse)."),
-    "no_status": _lt("the invoice response has no status."),
-}
 
 
 class AccountMove(models.Model):
@@ -82,17 +65,6 @@ class AccountMove(models.Model):
         return self.sudo().search(
             [("company_id", "=", company.id), ("econnect_received_document_id", "=", document_id)], limit=1
         )
-
-    @api.model
-    def _econnect_document_problem(self, error):
-        """A sentence in the user's language about a document that could not be read (``DocumentError``), with
-        the parser's own detail when it gave one (line and column of the fault)."""
-        text = DOCUMENT_PROBLEMS.get(getattr(error, "reason", None))
-        if not text:
-            return str(error)
-        translate = self.env._  # a lazy text: translated here (the term is extracted where it is defined)
-        detail = getattr(error, "detail", None)
-        return f"{translate(text)} ({detail})" if detail else translate(text)
 
     @api.model
     def _econnect_create_received_bill(self, event, data, root, problem):
@@ -296,7 +268,7 @@ class AccountMove(models.Model):
         try:
             figures = received_document.figures(received_document.parse(attachment.raw, max_bytes=max_bytes))
         except received_document.DocumentError as error:
-            raise UserError(self._econnect_document_problem(error)) from error
+            raise UserError(document_problem(self.env, error)) from error
         if figures is None:
             raise UserError(self.env._("The received document is not an e-invoice Odoo can compare with."))
         return figures

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import sql
 
 from ..psb import contract
+from ..tools.queue import commit
 from .econnect_invoice_response import CRON_XMLID, RESPONSE_NEEDS_ACTION, RESPONSE_STATUSES
 
 RECEIVED_BILL_TYPES = ("in_invoice", "in_refund")
@@ -166,7 +167,7 @@ class AccountMove(models.Model):
             raise UserError(self.env._("Give at least one reason for this answer."))
         Response = self.env["econnect.invoice.response"]
         answer = Response._econnect_queue(self, status, reasons, actions, note)
-        answer._econnect_commit()  # the answer's document id is stored before any call
+        commit(answer.env)  # the answer's document id is stored before any call
         answer._econnect_send()
         answer.invalidate_recordset()
         status_words = answer._econnect_status_words()

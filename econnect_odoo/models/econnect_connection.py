@@ -171,10 +171,12 @@ class EconnectConnection(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        # A connection's keys act for every company that uses it: only an eConnect administrator working in all of
+        # them changes it (the record rule lets one who works in any of them in).
+        self.env["res.company"]._econnect_check_access(self, "admin")
         moving = self._econnect_moving(vals)
         if not moving:
             return super().write(vals)
-        self.env["res.company"]._econnect_check_access(moving, "admin")
         # (the other environments have eConnect's own URLs: see _check_urls)
         if any((vals.get("environment") or c.environment) == "custom" for c in moving):
             self._econnect_check_custom_urls_allowed()
@@ -217,6 +219,7 @@ class EconnectConnection(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active_companies(self):
+        self.env["res.company"]._econnect_check_access(self, "admin")
         active = self.sudo().company_ids.filtered(lambda c: c.econnect_state == "active")
         if active:
             raise UserError(

@@ -9,7 +9,6 @@ its own savepoint, committed before anything is acknowledged at eConnect.
 import hashlib
 import json
 import logging
-import time
 from datetime import timedelta
 
 import psycopg2.errors
@@ -21,16 +20,15 @@ from odoo.exceptions import UserError
 from odoo.tools import format_list
 
 from ..psb import contract
-from ..psb.errors import InvalidResponseError, NotFoundError, PSBError
+from ..psb.errors import PSBError
+from ..psb.retry import BETWEEN_RUNS
 from ..tools import received_document
-from ..tools.budget import Budget, retrigger
-from ..tools.messages import user_message
+from ..tools.budget import Budget
+from ..tools.messages import document_problem, user_message
+from ..tools.queue import claim, commit, work_through
 
 _logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-# minutes to wait after the 1st, 2nd, 3rd and 4th failed attempt
-BACKOFF_MINUTES = (1, 5, 15, 60)
 DEFAULT_BATCH_SIZE = 50
 DEFAULT_MAX_DOCUMENT_BYTES = received_document.DEFAULT_MAX_BYTES
 # one pull at a time per database (the cron and the "Fetch from eConnect" button); the key reads "eConnect"
@@ -42,7 +40,7 @@ RECEIVED_DOCUMENT_INDEX = "account_move_econnect_received_document_uniq"
 
 
 class EconnectRetryLater(Exception):
-    """A failure that may go away: retry the event later (with backoff, at most MAX_ATTEMPTS times)."""
+    """A failure that may go away: retry the event later (after the backoff of ``psb/retry.py``)."""
 
 
 class EconnectPermanentError(Exception):
@@ -93,7 +91,8 @@ class EconnectEvent(models.Model):
         readonly=True,
         index=True,
         help="To process: waiting for the scheduled action (or for a retry). Done: handled. Failed: stopped after "
-        "an error that retrying does not fix, or after %s attempts; use Retry once the cause is fixed." % MAX_ATTEMPTS,
+        "an error that retrying does not fix, or after %s attempts; use Retry once the cause is fixed."
+        % BETWEEN_RUNS.tries,
     )
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next attempt", readonly=True)
@@ -221,22 +220,23 @@ class EconnectEvent(models.Model):
             budget = Budget(self.env)
             batch_size = batch_size or self._econnect_batch_size()
             self._econnect_retry_deletions(companies, budget)
-            seen = set()
-            while not budget.spent():
-                batch = self._econnect_ready_events(companies, events, limit=batch_size, exclude=seen)
-                if not batch:
-                    break
+
+            def ready(exclude):
+                return self._econnect_ready_events(companies, events, limit=batch_size, exclude=exclude)
+
+            def process(batch, budget):
                 for event in batch:
                     if budget.spent():
                         break
-                    seen.add(event.id)
                     if event.attempt_started_at and not budget.whole():
                         continue  # its last attempt was stopped by a limit: it waits for a run with its whole time
                     event._econnect_process_safely(stats)
+
+            work_through(self.env, CRON_XMLID, ready, process, budget=budget)
             stats["remaining"] = self._econnect_ready_events(companies, events, count=True)
-            self._econnect_schedule_next(stats["remaining"], companies, budget)
+            self._econnect_schedule_retry(companies)
             self.env["econnect.notifier"]._econnect_send_digests()
-            self._econnect_commit()
+            commit(self.env)
         finally:
             self._econnect_unlock()
         return stats
@@ -256,27 +256,22 @@ class EconnectEvent(models.Model):
         cr.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
 
     @api.model
-    def _econnect_commit(self):
-        """Commit what is done so far (never in tests: there a savepoint per event plays the commit's role)."""
-        if self.env["account.move.send"]._can_commit():
-            # the bill is stored before anything is acknowledged at eConnect
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+    def _econnect_int_param(self, key, default, minimum):
+        """A whole number from the system parameters (``econnect_odoo.<key>``), at least ``minimum``; ``default`` when
+        unset or not a number."""
+        value = self.env["ir.config_parameter"].sudo().get_param(f"econnect_odoo.{key}")
+        try:
+            return max(minimum, int(value)) if value else default
+        except ValueError:
+            return default
 
     @api.model
     def _econnect_batch_size(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("econnect_odoo.pull_batch_size")
-        try:
-            return max(1, int(value)) if value else DEFAULT_BATCH_SIZE
-        except ValueError:
-            return DEFAULT_BATCH_SIZE
+        return self._econnect_int_param("pull_batch_size", DEFAULT_BATCH_SIZE, 1)
 
     @api.model
     def _econnect_max_document_bytes(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("econnect_odoo.max_document_bytes")
-        try:
-            return max(1024, int(value)) if value else DEFAULT_MAX_DOCUMENT_BYTES
-        except ValueError:
-            return DEFAULT_MAX_DOCUMENT_BYTES
+        return self._econnect_int_param("max_document_bytes", DEFAULT_MAX_DOCUMENT_BYTES, 1024)
 
     @api.model
     def _econnect_companies(self, companies=None):
@@ -311,19 +306,15 @@ class EconnectEvent(models.Model):
         return self.search(domain, limit=limit, order="event_created_on, id")
 
     @api.model
-    def _econnect_schedule_next(self, remaining, companies=None, budget=None):
-        """Run again at once when work is left (a fresh job, with a fresh time budget), and when the earliest retry
-        is due."""
-        cron = self.env.ref(CRON_XMLID).sudo()
-        if remaining:
-            retrigger(cron, budget.started if budget else time.time())
+    def _econnect_schedule_retry(self, companies=None):
+        """Run again when the earliest retry is due (work left now re-triggers the cron at once: ``work_through``)."""
         active, _receiving = self._econnect_companies(companies)
         retry = self.search([
             ("state", "=", "pending"), ("company_id", "in", active.ids),
             ("next_attempt_at", ">", fields.Datetime.now()),
         ], order="next_attempt_at", limit=1)
         if retry:
-            cron._trigger(retry.next_attempt_at)
+            self.env.ref(CRON_XMLID).sudo()._trigger(retry.next_attempt_at)
 
     # ------------------------------------------------------------------------------------------
     # One event
@@ -334,8 +325,14 @@ class EconnectEvent(models.Model):
         # notes, warnings and activities in the company's language (the scheduled action runs as OdooBot)
         lang = self.company_id.partner_id.lang or self.env.lang
         event = self.with_company(self.company_id).with_context(lang=lang)
-        if not event._econnect_lease():
-            stats["failed"] += 1
+        claimed = claim(
+            event, "state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
+            [fields.Datetime.now()], lease=lambda claimed: claimed._econnect_lease(),
+        )
+        if not claimed:
+            return  # another run holds it, or did it meanwhile
+        if claimed.state != "pending":
+            stats["failed"] += 1  # its last attempt had not finished: failed by the lease
             return
         after_commit = None
         try:
@@ -356,10 +353,10 @@ class EconnectEvent(models.Model):
             stats["failed"] += 1
         else:
             stats["processed"] += 1
-        self._econnect_commit()
+        commit(self.env)
         if after_commit:
             after_commit()
-            self._econnect_commit()
+            commit(self.env)
 
     def _econnect_process(self, stats):
         """Do what the event says. Returns a callable to run once the work is committed (or None)."""
@@ -391,29 +388,30 @@ class EconnectEvent(models.Model):
         self.write(values)
 
     def _econnect_lease(self):
-        """Count this attempt before it starts, and commit: a run that dies on the event (its time or memory limit,
-        a kill) has used an attempt like any failure, and the event waits its backoff instead of blocking the
-        events behind it. Returns False when the event had its last attempt already: then it fails now."""
+        """Count this attempt before it starts (the claim commits it, ``tools/queue.py``): a run that dies on the event
+        (its time or memory limit, a kill) has used an attempt like any failure, and the event waits its backoff
+        instead of blocking the events behind it. After its last attempt the event fails now."""
         self.ensure_one()
-        attempts = self.attempts + 1
-        if attempts > MAX_ATTEMPTS:
+        if BETWEEN_RUNS.exhausted(self.attempts):
             self._econnect_fail(self.env._(
                 "Stopped after %(count)s attempts. The last one did not finish: the process was stopped (its time "
                 "or memory limit?). %(error)s",
                 count=self.attempts, error=self.last_error or "",
             ).strip())
-            self._econnect_commit()
-            return False
-        wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
+            return
+        attempts = self.attempts + 1
         now = fields.Datetime.now()
-        self.write({"attempts": attempts, "next_attempt_at": now + timedelta(minutes=wait), "attempt_started_at": now})
-        self._econnect_commit()
-        return True
+        self.write({
+            "attempts": attempts,
+            # the backoff after this attempt, in case it fails (or never ends); the last one waits as the one before
+            "next_attempt_at": BETWEEN_RUNS.next_try(min(attempts, BETWEEN_RUNS.tries - 1), now),
+            "attempt_started_at": now,
+        })
 
     def _econnect_record_failure(self, message, permanent=False):
         """A failed attempt (counted by its lease): retry after the backoff, or stop (and tell the administrators)."""
         self.ensure_one()
-        if permanent or self.attempts >= MAX_ATTEMPTS:
+        if permanent or BETWEEN_RUNS.exhausted(self.attempts):
             self._econnect_fail(message)
         else:
             self.write({"last_error": message, "attempt_started_at": False})
@@ -427,16 +425,8 @@ class EconnectEvent(models.Model):
         _logger.info("eConnect event %s (%s %s) stopped: %s", self.id, self.topic, self.document_id, message)
         self._econnect_alert_administrators(message)
 
-    def _econnect_administrators(self):
-        """The eConnect administrators of the event's company (real, internal, active users)."""
-        users = self.company_id._econnect_administrators()
-        if not users:
-            admin = self.env.ref("base.user_admin", raise_if_not_found=False)
-            users = admin.sudo() if admin and admin.active else users
-        return users
-
     def _econnect_alert_administrators(self, message):
-        for user in self._econnect_administrators():
+        for user in self.company_id._econnect_administrators(fallback=True):
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("eConnect event needs attention"),
@@ -450,10 +440,7 @@ class EconnectEvent(models.Model):
     def _econnect_psb_failure(self, error, what):
         """Turn a PSB error into a retry or a permanent failure, with a message for users."""
         text = self.env._("%(what)s: %(error)s", what=what, error=user_message(self.env, error))
-        if isinstance(error, NotFoundError | InvalidResponseError):
-            # gone at eConnect (deleted, expired), too large, or refused as such: repeating cannot help
-            return EconnectPermanentError(text)
-        return EconnectRetryLater(text)
+        return EconnectRetryLater(text) if error.retryable else EconnectPermanentError(text)
 
     def _econnect_client_and_party(self):
         company = self.company_id
@@ -486,7 +473,6 @@ class EconnectEvent(models.Model):
             )
             return existing._econnect_delete_received_action() if existing.econnect_delete_pending else None
         data = self._econnect_download(self.document_id, self.env._("Downloading the document failed"))
-        problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
             root = received_document.parse(data, max_bytes=self._econnect_max_document_bytes())
             problem = None
@@ -494,12 +480,12 @@ class EconnectEvent(models.Model):
             raise EconnectRefusedDocument(
                 self.env._(
                     "The document was refused: %(reason)s The file is attached to this event.",
-                    reason=problem_text(error),
+                    reason=document_problem(self.env, error),
                 ),
                 data,
             ) from error
         except received_document.UnreadableDocument as error:
-            root, problem = None, problem_text(error)
+            root, problem = None, document_problem(self.env, error)
         try:
             bill = Move._econnect_create_received_bill(self, data, root, problem)
         except psycopg2.errors.UniqueViolation as error:
@@ -541,7 +527,7 @@ class EconnectEvent(models.Model):
             if budget.spent():
                 break
             move._econnect_delete_received_action()()
-            self._econnect_commit()
+            commit(self.env)
 
     # ------------------------------------------------------------------------------------------
     # InvoiceReceivedError: a failed upload of ours, else tell the administrators
@@ -552,7 +538,7 @@ class EconnectEvent(models.Model):
         if contract.received_error_topic(bool(move)):
             # eConnect refused one of our own uploads (its Validate phase): the invoice failed, as InvoiceSentError
             return self._econnect_process_delivery(stats, topic=contract.received_error_topic(True), move=move)
-        admins = self._econnect_administrators()
+        admins = self.company_id._econnect_administrators(fallback=True)
         body = Markup("<p>%s</p>") % self.env._(
             "eConnect rejected a document sent to %(company)s (document %(document)s): %(message)s",
             company=self.company_id.name, document=self.document_id or "-", message=self.message or "-",
@@ -670,16 +656,15 @@ class EconnectEvent(models.Model):
                 data = client.download_document(party, response_id, max_bytes=max_bytes)
         except PSBError as error:
             raise self._econnect_psb_failure(error, self.env._("Downloading the invoice response failed")) from error
-        problem_text = self.env["account.move"]._econnect_document_problem  # in the user's language
         try:
             return received_document.invoice_response(received_document.parse(data, max_bytes=max_bytes))
         except received_document.UnsafeDocument as error:
             raise EconnectRefusedDocument(
-                self.env._("The invoice response was refused: %s", problem_text(error)), data
+                self.env._("The invoice response was refused: %s", document_problem(self.env, error)), data
             ) from error
         except received_document.DocumentError as error:
             raise EconnectPermanentError(
-                self.env._("The invoice response cannot be read: %s", problem_text(error))
+                self.env._("The invoice response cannot be read: %s", document_problem(self.env, error))
             ) from error
 
     # ------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from odoo.tools.translate import LazyTranslate
 from ..psb import contract
 from ..psb.errors import AlreadySentError, NotFoundError, PSBError
 from ..psb.party import InvalidPartyId, PartyId
-from ..tools.budget import Budget, retrigger
+from ..psb.retry import BETWEEN_RUNS
 from ..tools.messages import user_message
+from ..tools.queue import claim, commit, lease_until, work_through
 
 _lt = LazyTranslate("econnect_odoo")
 _logger = logging.getLogger(__name__)
@@ -63,10 +64,8 @@ RESPONSE_ACTIONS = {
     "CNA": _lt("Credit the amount"),
     "OTH": _lt("Other"),
 }
-# Waits after temporary failures (eConnect down, balance used up, keys refused); after the last one: Error.
-RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 720)]
-RETRYABLE_KINDS = ("temporary", "network", "authentication", "payment_required")
-# An answer claimed by a run that then died is sent again (same id) by the scheduled action after this lease.
+# An answer claimed by a user's action that then died is sent again (same id) by the scheduled action after this
+# lease; one claimed by the scheduled action is held until Odoo has stopped that run at the latest (tools/queue.py).
 LEASE = timedelta(minutes=10)
 BATCH_SIZE = 50
 CRON_XMLID = "econnect_odoo.ir_cron_econnect_responses"
@@ -200,44 +199,32 @@ class EconnectInvoiceResponse(models.Model):
         bill.sudo().flush_recordset(["econnect_answered"])
         return answer
 
-    def _econnect_commit(self):
-        """Commit where a remote side effect follows or just happened (never under tests)."""
-        if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+    def _econnect_claim(self, until=None):
+        """Claim the due queued answers among these (``tools/queue.py``: skipping those another run holds): count the
+        attempt and hold them ``until`` then (LEASE from now by default); commit. Returns the claimed answers."""
+        until = until or fields.Datetime.now() + LEASE
 
-    def _econnect_claim(self):
-        """Lock the due queued answers among these (skipping those another run holds), give them a lease and count
-        the attempt; commit. Returns the claimed answers."""
-        if not self.ids:
-            return self.browse()
-        self.flush_model()
-        self.env.cr.execute(
-            """
-            SELECT id FROM econnect_invoice_response
-             WHERE id IN %s AND direction = 'out' AND state = 'queued'
-               AND (next_attempt IS NULL OR next_attempt <= %s)
-               FOR UPDATE SKIP LOCKED
-            """,
-            [tuple(self.ids), fields.Datetime.now()],
+        def lease(claimed):
+            for response in claimed:
+                response.write({"attempts": response.attempts + 1, "next_attempt": until})
+
+        return claim(
+            self, "direction = 'out' AND state = 'queued' AND (next_attempt IS NULL OR next_attempt <= %s)",
+            [fields.Datetime.now()], lease=lease,
         )
-        claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
-        for response in claimed:
-            response.write({"attempts": response.attempts + 1, "next_attempt": fields.Datetime.now() + LEASE})
-        self._econnect_commit()
-        return claimed
 
     def _econnect_send(self, budget=None):
         """Send these queued answers now, one by one, each committed before its call and after its outcome. Once
         ``budget`` (tools/budget.py) is spent, the answers not tried yet are handed back to the queue, due at once."""
-        claimed = self.sudo()._econnect_claim()
+        claimed = self.sudo()._econnect_claim(lease_until(budget) if budget is not None else None)
         for index, response in enumerate(claimed):
             if budget is not None and budget.spent():
                 for left in claimed[index:]:
                     left.write({"attempts": left.attempts - 1, "next_attempt": fields.Datetime.now()})
-                self._econnect_commit()
+                commit(self.env)
                 break
             response._econnect_send_one()
-            self._econnect_commit()
+            commit(self.env)
 
     def _econnect_send_one(self):
         self.ensure_one()
@@ -274,7 +261,7 @@ class EconnectInvoiceResponse(models.Model):
                 self.env._("eConnect already had this answer (document id %s): not sent twice.", self.document_id),
             )
         except PSBError as error:
-            if error.kind in RETRYABLE_KINDS:
+            if error.retryable:
                 self._econnect_retry_later(user_message(self.env, error))
             else:
                 self._econnect_record("error", user_message(self.env, error))
@@ -316,15 +303,16 @@ class EconnectInvoiceResponse(models.Model):
         return contract.takes_document_family(options)
 
     def _econnect_retry_later(self, message):
-        """A temporary failure: queued again with the same document id, or Error after the last attempt."""
+        """A retryable failure (the attempt was counted by the claim): queued again with the same document id after
+        the backoff (``psb/retry.py``), or Error after the last attempt."""
         self.ensure_one()
-        if self.attempts > len(RETRY_DELAYS):
+        when = BETWEEN_RUNS.next_try(max(self.attempts, 1), fields.Datetime.now())
+        if when is None:
             self._econnect_record(
                 "error",
                 self.env._("Gave up after %(count)s attempts: %(message)s", count=self.attempts, message=message),
             )
             return
-        when = fields.Datetime.now() + RETRY_DELAYS[max(self.attempts, 1) - 1]
         self.write({
             "econnect_answer": self.env._(
                 "Not sent yet: %(message)s Odoo tries again at %(when)s with the same document id.",
@@ -378,7 +366,7 @@ class EconnectInvoiceResponse(models.Model):
         self.env["res.company"]._econnect_check_access(self, "admin")
         answers = self.filtered(lambda r: r.direction == "out" and r.state == "error").sudo()
         answers.write({"state": "queued", "attempts": 0, "next_attempt": fields.Datetime.now()})
-        self._econnect_commit()
+        commit(self.env)
         answers._econnect_send()
         return True
 
@@ -390,20 +378,12 @@ class EconnectInvoiceResponse(models.Model):
         """Queue the automatic answers for bills paid meanwhile, then send the due answers within the time
         budget; wakes itself again when some are left."""
         self.env["account.move"].sudo()._econnect_queue_paid_answers()
-        self._econnect_commit()
-        budget = Budget(self.env)
+        commit(self.env)
 
-        def due_domain():
-            return [("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now())]
+        def due(exclude):
+            return self.sudo().search([
+                ("direction", "=", "out"), ("state", "=", "queued"), ("next_attempt", "<=", fields.Datetime.now()),
+                ("id", "not in", list(exclude)),
+            ], limit=BATCH_SIZE, order="next_attempt, id")
 
-        seen = []
-        while not budget.spent():
-            due = self.sudo().search(
-                [*due_domain(), ("id", "not in", seen)], limit=BATCH_SIZE, order="next_attempt, id"
-            )
-            if not due:
-                break
-            seen += due.ids
-            due._econnect_send(budget)
-        if self.sudo().search_count(due_domain(), limit=1):
-            retrigger(self.env.ref(CRON_XMLID).sudo(), budget.started)
+        work_through(self.env, CRON_XMLID, due, lambda answers, budget: answers._econnect_send(budget))

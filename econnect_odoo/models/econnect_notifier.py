@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
 
+from ..tools.queue import claim
+
 _logger = logging.getLogger(__name__)
 
 # What a user may be told about by e-mail (each is a preference on res.users: res_users.NOTIFICATION_PREFERENCES).
@@ -22,8 +24,6 @@ DIGEST_MAX_LINES = 50
 # The scheduled safety net mails what a run queued but did not mail (it crashed, or forgot), after this delay.
 FALLBACK_DELAY = timedelta(minutes=30)
 
-_LOCK_ALL = "SELECT id FROM econnect_notification ORDER BY id FOR UPDATE SKIP LOCKED"
-_LOCK_OLDER = "SELECT id FROM econnect_notification WHERE create_date <= %s ORDER BY id FOR UPDATE SKIP LOCKED"
 
 
 class EconnectNotifier(models.AbstractModel):
@@ -75,12 +75,9 @@ class EconnectNotifier(models.AbstractModel):
         ``older_than`` (a timedelta) leaves younger events to the run that queued them (the safety net uses it).
         """
         queue = self.env["econnect.notification"].sudo()
-        queue.flush_model()
-        if older_than:
-            self.env.cr.execute(_LOCK_OLDER, [fields.Datetime.now() - older_than])
-        else:
-            self.env.cr.execute(_LOCK_ALL)
-        events = queue.browse([row[0] for row in self.env.cr.fetchall()])
+        # claimed without a lease (tools/queue.py): they are mailed and deleted in this one transaction
+        domain = [("create_date", "<=", fields.Datetime.now() - older_than)] if older_than else []
+        events = claim(queue.search(domain))
         if not events:
             return True
         per_user = defaultdict(lambda: defaultdict(dict))  # user -> kind -> {move id: note}

@@ -10,10 +10,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..psb import contract
 from ..psb.errors import NotFoundError, PSBError
-from ..psb.party import InvalidPartyId, PartyId
+from ..psb.party import InvalidPartyId, PartyId, propose_party_id
 from ..psb.webhook import is_loopback_host, webhook_address_problem
 from ..tools import crypto, demo
-from ..tools.messages import user_message
+from ..tools.messages import party_reason, user_message
+from ..tools.queue import commit
 
 _logger = logging.getLogger(__name__)
 
@@ -21,29 +22,6 @@ WEBHOOK_ROUTE = "/econnect/webhook/"
 # The switches a user's save sends to eConnect (see _econnect_save_switches).
 SWITCHES = ("econnect_receive", "econnect_respond")
 
-
-def propose_party_id(country_code, company_registry, vat):
-    """A party id for a company from its registry or VAT number, or False.
-
-    Dutch companies: ``0106`` + KvK number (8 digits, the company registry). Belgian companies: ``0208`` +
-    enterprise number (the 10 digits of the VAT number or of the company registry).
-    """
-    registry = "".join(ch for ch in (company_registry or "") if ch.isalnum())
-    vat_digits = "".join(ch for ch in (vat or "") if ch.isdigit())
-    candidates = []
-    if country_code == "NL" and registry:
-        candidates.append(f"0106:{registry}")
-    elif country_code == "BE":
-        if registry.isdigit():
-            candidates.append(f"0208:{registry.zfill(10)}")
-        if vat_digits:
-            candidates.append(f"0208:{vat_digits.zfill(10)}")
-    for candidate in candidates:
-        try:
-            return str(PartyId.parse(candidate))
-        except InvalidPartyId:
-            continue
-    return False
 
 
 class ResCompany(models.Model):
@@ -140,9 +118,8 @@ class ResCompany(models.Model):
     def _compute_econnect_party_id(self):
         for company in self:
             if not company.econnect_party_id:
-                company.econnect_party_id = propose_party_id(
-                    company.country_id.code, company.company_registry, company.vat
-                )
+                proposed = propose_party_id(company.country_id.code, company.company_registry, company.vat)
+                company.econnect_party_id = proposed and str(proposed)
 
     @api.depends("econnect_webhook_token")
     def _compute_econnect_webhook_url(self):
@@ -198,7 +175,7 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._(
                         "The eConnect party id %(party)s of %(company)s is not valid: %(reason)s",
-                        party=company.econnect_party_id, company=company.name, reason=error,
+                        party=company.econnect_party_id, company=company.name, reason=party_reason(self.env, error),
                     )
                 ) from error
 
@@ -214,6 +191,10 @@ class ResCompany(models.Model):
         return super().create([self._econnect_normalize_vals(vals) for vals in vals_list])
 
     def write(self, vals):
+        if not self.env.su and any(name.startswith("econnect_") for name in vals):
+            # A company's eConnect is decided by its own eConnect administrators, whoever else may edit companies
+            # (Access Rights administrators edit every company): checked before anything (res_company_access.py).
+            self._econnect_check_access(self, "admin")
         vals = self._econnect_normalize_vals(dict(vals))
         if "econnect_party_id" in vals and any(
             c.econnect_state == "active" and c.econnect_party_id != vals["econnect_party_id"] for c in self
@@ -299,12 +280,17 @@ class ResCompany(models.Model):
         self.ensure_one()
         return crypto.decrypt(self.sudo().econnect_webhook_secret_encrypted)
 
-    def _econnect_administrators(self):
-        """The eConnect administrators of this company: active, internal, real users allowed in it."""
+    def _econnect_administrators(self, fallback=False):
+        """The eConnect administrators of this company: active, internal, real users allowed in it. With
+        ``fallback``, when it has none, Odoo's administrator (``base.user_admin``, when active): somebody is told."""
         self.ensure_one()
-        return self.env.ref("econnect_odoo.group_econnect_admin").sudo().users.filtered(
+        users = self.env.ref("econnect_odoo.group_econnect_admin").sudo().users.filtered(
             lambda u: u.active and not u.share and u.id != SUPERUSER_ID and self in u.company_ids
         )
+        if not users and fallback:
+            admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+            users = admin.sudo() if admin and admin.active else users
+        return users
 
     def _econnect_check_admin(self):
         """Shorthand: an eConnect administrator working in each of these companies (res_company_access.py)."""
@@ -348,8 +334,7 @@ class ResCompany(models.Model):
             "econnect_hook_database": database,
             "econnect_webhook_token": secrets.token_urlsafe(32),
         })
-        if self.env["account.move.send"]._can_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        commit(self.env)
         return company.econnect_hook_id
 
     def _econnect_put_hook(self, client, party, values):
@@ -535,6 +520,7 @@ class ResCompany(models.Model):
         """A user saves the eConnect switches of this company (Settings, the company form): eConnect first, all or
         nothing, then Odoo. Receiving switched on brings invoice responses along when they are on."""
         self.ensure_one()
+        self._econnect_check_access(self, "admin")
         company = self.sudo()
         if bool(receive) != company.econnect_receive:
             if bool(respond) != company.econnect_respond:
@@ -542,7 +528,6 @@ class ResCompany(models.Model):
             self._econnect_decide_receiving([(self, receive, None)])
             return
         if respond and not company.econnect_respond and company.econnect_state == "active":
-            self._econnect_check_access(self, "admin")
             company._econnect_switch_response_capability()
         if bool(respond) != company.econnect_respond:
             company.econnect_respond = bool(respond)

@@ -6,8 +6,8 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
 from ..psb.errors import NotFoundError, PSBError
-from ..psb.party import InvalidPartyId, PartyId
-from ..tools.messages import user_message
+from ..psb.party import InvalidPartyId, PartyId, propose_party_id
+from ..tools.messages import party_reason, user_message
 from ..tools.parallel import run_parallel
 
 _logger = logging.getLogger(__name__)
@@ -17,30 +17,6 @@ LOOKUP_MAX_AGE = timedelta(days=7)
 # Formats we send: Peppol BIS Billing 3.0 by default, the Dutch NLCIUS when the partner says so.
 ECONNECT_FORMATS = ("ubl_bis3", "nlcius")
 
-
-def propose_endpoint(country_code, company_registry, vat):
-    """``(eas, endpoint)`` for a partner from its registry or VAT number, or ``(False, False)``.
-
-    Dutch partners: ``0106`` + KvK number (the company registry). Belgian partners: ``0208`` + enterprise
-    number (the company registry, or the 10 digits of the VAT number).
-    """
-    registry = "".join(ch for ch in (company_registry or "") if ch.isalnum())
-    vat_digits = "".join(ch for ch in (vat or "") if ch.isdigit())
-    candidates = []
-    if country_code == "NL" and registry:
-        candidates.append(("0106", registry))
-    elif country_code == "BE":
-        if registry.isdigit():
-            candidates.append(("0208", registry.zfill(10)))
-        if vat_digits:
-            candidates.append(("0208", vat_digits.zfill(10)))
-    for eas, endpoint in candidates:
-        try:
-            party = PartyId.parse(f"{eas}:{endpoint}")
-        except InvalidPartyId:
-            continue
-        return party.scheme, party.value
-    return False, False
 
 
 class ResPartner(models.Model):
@@ -88,8 +64,8 @@ class ResPartner(models.Model):
         for partner in self:
             proposal = False
             if not partner.peppol_endpoint:
-                eas, endpoint = propose_endpoint(partner.country_code, partner.company_registry, partner.vat)
-                proposal = eas and f"{eas}:{endpoint}"
+                proposed = propose_party_id(partner.country_code, partner.company_registry, partner.vat)
+                proposal = proposed and str(proposed)
             partner.econnect_endpoint_proposal = proposal
 
     # ------------------------------------------------------------------------------------------
@@ -99,7 +75,7 @@ class ResPartner(models.Model):
         """The customer's Peppol id from its EAS and endpoint; raises InvalidPartyId when missing or invalid."""
         self.ensure_one()
         if not self.peppol_eas or not self.peppol_endpoint:
-            raise InvalidPartyId("format", self.env._("no Peppol e-address (EAS) and endpoint"))
+            raise InvalidPartyId("missing", "No Peppol e-address (EAS) and endpoint.")
         return PartyId.parse(f"{self.peppol_eas}:{self.peppol_endpoint}")
 
     def action_econnect_use_proposed_endpoint(self):
@@ -170,7 +146,7 @@ class ResPartner(models.Model):
             except InvalidPartyId as error:
                 raise UserError(
                     self.env._("Set a valid Peppol e-address and endpoint on %(partner)s first (%(error)s).",
-                               partner=partner.display_name, error=error)
+                               partner=partner.display_name, error=party_reason(self.env, error))
                 ) from error
         try:
             self._econnect_lookup(company, force=True)

@@ -4,11 +4,11 @@
   verification always on, a ``(connect, read)`` timeout on every call, no redirects followed.
 * OAuth2 token (``password`` grant when a username is set, else ``client_credentials``), cached
   until 60 s before it expires, shared by threads, renewed once when the API answers 401.
-* Temporary failures (429, 5xx, timeouts, dropped connections) of calls that are safe to repeat
-  are retried with exponential backoff and jitter, honouring ``Retry-After``, within a bounded
-  total time. Sends and invoice responses are, because eConnect deduplicates on
-  ``X-EConnect-DocumentId`` (a later 409 means "already there"), and so are hook PUTs, which carry the
-  id we chose (add-or-update by id).
+* Transient failures (``PSBError.transient``: 429, 5xx, timeouts, dropped connections) of calls that are
+  safe to repeat are retried inside the call after the one backoff policy (:mod:`.retry`, ``WITHIN_CALL``),
+  honouring ``Retry-After``, within a bounded total time. Sends and invoice responses are safe to repeat,
+  because eConnect deduplicates on ``X-EConnect-DocumentId`` (a later 409 means "already there"), and so
+  are hook PUTs, which carry the id we chose (add-or-update by id).
 * Errors are mapped to :mod:`.errors` classes. Nothing secret is ever logged or put in messages.
 """
 
@@ -16,7 +16,6 @@ import email.utils
 import json
 import logging
 import os
-import random
 import threading
 import time
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from .errors import (
     TLSError,
 )
 from .party import PartyId
+from .retry import WITHIN_CALL, Backoff
 
 __all__ = ["PSBClient", "parse_retry_after", "validate_base_url"]
 
@@ -46,9 +46,9 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (5, 30)
 DEFAULT_MAX_RETRY_SECONDS = 20.0
-DEFAULT_MAX_ATTEMPTS = 4
-DEFAULT_BACKOFF_BASE = 0.5
-DEFAULT_BACKOFF_MAX = 8.0
+DEFAULT_MAX_ATTEMPTS = WITHIN_CALL.tries
+DEFAULT_BACKOFF_BASE = WITHIN_CALL.first
+DEFAULT_BACKOFF_MAX = WITHIN_CALL.cap
 DEFAULT_POOL_SIZE = 32
 DEFAULT_MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 USER_AGENT = "econnect_odoo-psb/1.0"
@@ -204,7 +204,7 @@ class PSBClient:
     :param user_agent: ``User-Agent`` header.
     :param sleep: ``sleep(seconds)``, injectable for tests.
     :param clock: monotonic ``clock() -> seconds``, injectable for tests (token expiry, budget).
-    :param backoff_base: first backoff delay in seconds (doubled per attempt, with jitter).
+    :param backoff_base: first backoff delay in seconds (doubled per attempt, with jitter: :class:`.retry.Backoff`).
     :param backoff_max: largest backoff delay in seconds.
     :param pool_maxsize: connections kept per host (concurrent sends).
     """
@@ -244,9 +244,7 @@ class PSBClient:
         self._subscription_key = subscription_key or None
         self.timeout = _check_timeout(timeout)
         self.max_retry_seconds = float(max_retry_seconds)
-        self.max_attempts = max(1, int(max_attempts))
-        self.backoff_base = float(backoff_base)
-        self.backoff_max = float(backoff_max)
+        self.backoff = Backoff(first=backoff_base, cap=backoff_max, tries=max_attempts)
         self.user_agent = user_agent
         self.environment = environment
         self._sleep = sleep
@@ -626,10 +624,6 @@ class PSBClient:
         return answer
 
     # -- the engine ----------------------------------------------------------------------------
-    def _backoff(self, attempt):
-        delay = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-        return random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not cryptography)
-
     def _call(
         self,
         method,
@@ -699,10 +693,10 @@ class PSBClient:
                     _logger.debug("PSB %s %s: 401, renewing the token once", method, path)
                     continue
                 raise self._error_from(outcome.response, outcome.body, operation, auth, retried=attempt > 1)
-            except TemporaryError as error:
-                if not retry or attempt >= self.max_attempts:
+            except PSBError as error:
+                if not (retry and error.transient) or self.backoff.exhausted(attempt):
                     raise
-                delay = error.retry_after if error.retry_after is not None else self._backoff(attempt)
+                delay = error.retry_after if error.retry_after is not None else self.backoff.delay(attempt)
                 remaining = deadline - self._clock()
                 if delay > remaining:
                     _logger.debug(

@@ -1,8 +1,8 @@
 """Exceptions raised by the PSB client.
 
-Every error is a :class:`PSBError`. Callers branch on the class (or on :attr:`PSBError.kind`,
-a short stable string the addon maps to translated user messages) and show
-:attr:`PSBError.user_message` as an English fallback.
+Every error is a :class:`PSBError`. Callers branch on :attr:`PSBError.kind` (a short stable string the addon
+maps to translated user messages, ``tools/messages.py``) and on :attr:`PSBError.retryable` (the one definition of
+what may be tried again, used by the client's own retries and by every queue of the addon).
 
 Classification (what the client raises for what):
 
@@ -46,6 +46,8 @@ Messages never contain credentials: the client builds them from the status, eCon
 """
 
 __all__ = [
+    "RETRYABLE_KINDS",
+    "TRANSIENT_KINDS",
     "AlreadySentError",
     "AuthenticationError",
     "ConfigurationError",
@@ -58,27 +60,13 @@ __all__ = [
     "TemporaryError",
 ]
 
-# Plain English sentences per kind, fit for an end user. The addon translates by ``kind``.
-USER_MESSAGES = {
-    "authentication": "eConnect refused the connection keys. Check the client id, client secret, "
-    "user name and password of the eConnect connection.",
-    "forbidden": "eConnect refused the request: this user is not authorised for this organisation "
-    "(party id) or for this action.",
-    "payment_required": "eConnect refused the request because the prepaid balance of the eConnect "
-    "account is used up. Top up the balance on the eConnect platform.",
-    "not_found": "eConnect could not find what was asked for (a document, or a receiver on the "
-    "Peppol network).",
-    "already_sent": "eConnect already received this document earlier; it is not sent twice.",
-    "temporary": "eConnect is temporarily unavailable or busy. The request will be tried again later.",
-    "network": "eConnect could not be reached over the network. Check the internet connection; "
-    "the request will be tried again later.",
-    "tls": "The secure (TLS) connection to eConnect could not be verified. Check the server's "
-    "certificates and the system clock; nothing was sent.",
-    "invalid_response": "eConnect sent an answer that could not be understood.",
-    "rejected": "eConnect rejected the request as invalid.",
-    "configuration": "The eConnect connection is not configured correctly.",
-    "error": "An error occurred while communicating with eConnect.",
-}
+#: The kinds of error that may go away while the request stays the same: the addon's queues try it again later
+#: (after the backoff of :mod:`.retry`). ``temporary`` and ``network`` go away by themselves (``transient``: the
+#: client also retries them inside the call); ``authentication`` and ``payment_required`` need an administrator once
+#: (keys, balance) for every document alike, after which the same document goes through. Every other kind needs
+#: the document or the configuration changed (or means an attack, ``tls``): repeating cannot help.
+RETRYABLE_KINDS = frozenset({"temporary", "network", "authentication", "payment_required"})
+TRANSIENT_KINDS = frozenset({"temporary", "network"})
 
 
 class PSBError(Exception):
@@ -93,6 +81,7 @@ class PSBError(Exception):
     """
 
     kind = "error"
+    retry_after = None
 
     def __init__(self, message="", *, status=None, code=None, request_id=None, help_link=None, kind=None):
         super().__init__(message)
@@ -105,12 +94,17 @@ class PSBError(Exception):
             self.kind = kind
 
     @property
-    def user_message(self):
-        """A plain English sentence for an end user (the addon translates by :attr:`kind`)."""
-        return USER_MESSAGES.get(self.kind, USER_MESSAGES["error"])
+    def retryable(self):
+        """Whether the same request may succeed later: then it is tried again (see ``RETRYABLE_KINDS``)."""
+        return self.kind in RETRYABLE_KINDS
+
+    @property
+    def transient(self):
+        """Whether the failure may go away within seconds: then the client tries again inside the call."""
+        return self.kind in TRANSIENT_KINDS
 
     def __str__(self):
-        parts = [self.message or self.user_message]
+        parts = [self.message or f"eConnect error ({self.kind})"]
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
         if self.code:

@@ -33,6 +33,7 @@ __all__ = [
     "PartyId",
     "is_valid_party_id",
     "parse_party_id",
+    "propose_party_id",
 ]
 
 #: Active schemes of the Peppol participant identifier scheme code list: ICD -> letter code.
@@ -161,7 +162,8 @@ class InvalidPartyId(ValueError):
     """A party id that cannot be parsed or fails its scheme's validation.
 
     :attr:`reason` is one of ``format``, ``unknown_scheme``, ``deprecated_scheme``, ``length``,
-    ``checksum``; :attr:`text` is the input as given.
+    ``checksum`` (and ``missing`` where a caller finds no party id at all); :attr:`text` is the input as given.
+    The messages here are technical English; users read the addon's words for the reason (``tools/messages.py``).
     """
 
     def __init__(self, reason, message=None, text=None):
@@ -457,3 +459,27 @@ def is_valid_party_id(text):
     except InvalidPartyId:
         return False
     return True
+
+
+def propose_party_id(country_code, company_registry, vat):
+    """A party id for an organisation from its registry or VAT number (a :class:`PartyId`), or None.
+
+    Dutch organisations: ``0106`` + KvK number (the company registry). Belgian ones: ``0208`` + enterprise number
+    (the 10 digits of the company registry, else of the VAT number). Only a proposal: a person confirms it.
+    """
+    registry = "".join(ch for ch in (company_registry or "") if ch.isalnum())
+    vat_digits = "".join(ch for ch in (vat or "") if ch.isdigit())
+    candidates = []
+    if country_code == "NL" and registry:
+        candidates.append(f"0106:{registry}")
+    elif country_code == "BE":
+        if registry.isdigit():
+            candidates.append(f"0208:{registry.zfill(10)}")
+        if vat_digits:
+            candidates.append(f"0208:{vat_digits.zfill(10)}")
+    for candidate in candidates:
+        try:
+            return PartyId.parse(candidate)
+        except InvalidPartyId:
+            continue
+    return None

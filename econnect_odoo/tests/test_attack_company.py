@@ -13,7 +13,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config, mute_logger
 
 from ..tools import crypto
-from .common import BUYER_PARTY, CLIENT_SECRET, PASSWORD, EconnectReceiveMixin
+from .common import BUYER_PARTY, CLIENT_ID, CLIENT_SECRET, PASSWORD, EconnectReceiveMixin
 
 NL = "nl_NL"
 # Words of the Dutch refusals (the user's language)
@@ -147,6 +147,81 @@ class TestCompanyAttacks(JsonRpcMixin, EconnectReceiveMixin, HttpCase):
             self.assertRefused(error)
         self.assertFalse(self.requests_to("/connect/token"))
 
+    def test_access_rights_admin_of_another_company_cannot_write_its_econnect(self):
+        """Company A's eConnect administrator who may also edit companies (Access Rights: every company, by Odoo's
+        own rule) writes company B's eConnect fields directly, or saves them on B's company form."""
+        new_test_user(
+            self.env, login="erp_admin_of_a",
+            groups="base.group_user,base.group_erp_manager,account.group_account_manager",
+            company_id=self.company_a.id, company_ids=[(6, 0, self.company_a.ids)], lang=NL,
+        )
+        other_journal = self.env["account.journal"].create({
+            "name": "Other purchases", "code": "OPUR", "type": "purchase", "company_id": self.company.id,
+        })
+        respond = self.company.sudo().econnect_respond
+        self.env.flush_all()
+        for values in (
+            {"econnect_receive": False}, {"econnect_respond": not respond},
+            {"econnect_receive_journal_id": other_journal.id}, {"econnect_delete_after_download": True},
+            {"econnect_respond_pd": True},
+        ):
+            with self.subTest(values=values):
+                _result, error = self.rpc("erp_admin_of_a", "res.company", "write", [self.company.id], values)
+                self.assertRefused(error, words=ACCESS_NL)
+                _result, error = self.rpc("erp_admin_of_a", "res.company", "web_save", [self.company.id], values, {})
+                self.assertRefused(error, words=ACCESS_NL)
+        # nor through a connection of their own that takes company B in (it would send B's invoices with its keys)
+        _result, error = self.rpc("erp_admin_of_a", "econnect.connection", "create", [{
+            "name": "Mine", "environment": "acceptance", "company_ids": [(4, self.company.id)],
+        }])
+        self.assertRefused(error, words=ACCESS_NL)
+        company = self.company.sudo()
+        self.assertEqual(company.econnect_connection_id, self.connection)
+        self.assertEqual(company.econnect_receive_journal_id, self.receive_journal)
+        self.assertEqual(company.econnect_respond, respond)
+        self.assertFalse(company.econnect_delete_after_download or company.econnect_respond_pd)
+        self.assertCompanyUntouched()
+        self.assertFalse(self.requests_to("/peppol/config"), "nothing was switched at eConnect")
+        # the rest of company B is still theirs to edit (Odoo's own right)
+        _result, error = self.rpc(
+            "erp_admin_of_a", "res.company", "write", [self.company.id], {"report_header": "Ours"}
+        )
+        self.assertFalse(error, error)
+
+    def test_other_admin_cannot_change_a_connection_shared_with_another_company(self):
+        """Companies A and B share one connection (one eConnect account, a party each): A's administrator sees it
+        (the record rule lets in anybody working in one of its companies) but may not change B's keys, name it,
+        archive or delete it."""
+        self.company_a.econnect_connection_id = self.connection
+        self.env.flush_all()
+        for values in (
+            {"client_secret": "attacker-secret"}, {"client_id": "attacker-client"}, {"username": "attacker"},
+            {"password": "attacker-password"}, {"name": "Mine now"}, {"active": False},
+        ):
+            with self.subTest(values=values):
+                _result, error = self.rpc("admin_of_a", "econnect.connection", "write", [self.connection.id], values)
+                self.assertRefused(error, words=ACCESS_NL)
+        _result, error = self.rpc("admin_of_a", "econnect.connection", "unlink", [self.connection.id])
+        self.assertRefused(error, words=ACCESS_NL)
+        _result, error = self.rpc("admin_of_a", "econnect.connection", "action_test_connection", [self.connection.id])
+        self.assertRefused(error, words=ACCESS_NL)
+        connection = self.connection.sudo()
+        self.assertTrue(connection.exists() and connection.active)
+        self.assertEqual((connection.name, connection.client_id), ("Simulator", CLIENT_ID))
+        self.assertEqual(connection._econnect_secret("client_secret"), CLIENT_SECRET)
+        self.assertEqual(connection._econnect_secret("password"), PASSWORD)
+        self.assertCompanyUntouched()
+        # an administrator of both companies changes it
+        admin_of_both = new_test_user(
+            self.env, login="admin_of_both", groups="base.group_user,account.group_account_manager",
+            company_id=self.company.id, company_ids=[(6, 0, (self.company | self.company_a).ids)],
+        )
+        self.env.flush_all()
+        _result, error = self.rpc(admin_of_both.login, "econnect.connection", "write", [self.connection.id],
+                                  {"name": "Shared"})
+        self.assertFalse(error, error)
+        self.assertEqual(self.connection.name, "Shared")
+
     def test_other_admin_cannot_retry_or_fetch_for_another_company(self):
         event = self.failed_event()
         _result, error = self.rpc("admin_of_a", "econnect.event", "action_econnect_retry", [event.id])
@@ -257,6 +332,25 @@ class TestSecretsLeaveOnlyForEconnect(JsonRpcMixin, EconnectReceiveMixin, HttpCa
         self.assertRefused(error, kind="odoo.exceptions.UserError", words="Deactiveer eConnect")
         self.assertEqual(self.connection.environment, "custom")
         self.assertTrue(self.connection.client_secret_is_set)
+
+    def test_a_change_of_environment_clears_the_keys(self):
+        """Production keys never go to the acceptance environment (nor the other way round): an eConnect
+        administrator who switches a connection no active company uses must enter its keys again."""
+        production = self.env["econnect.connection"].create({
+            "name": "Production", "environment": "production", "client_id": "prod-client",
+            "client_secret": "production-secret", "username": "prod", "password": "production-password",
+        })
+        self.env.flush_all()
+        _result, error = self.rpc(
+            "econnect_admin_b", "econnect.connection", "write", [production.id], {"environment": "acceptance"}
+        )
+        self.assertFalse(error, error)
+        self.assertEqual(production.environment, "acceptance")
+        self.assertFalse(production.client_secret_is_set or production.password_is_set)
+        notes = production.message_ids.filtered(lambda m: "gewist" in (m.body or ""))
+        self.assertTrue(notes, "the change is noted, in the user's language")
+        _result, error = self.rpc("econnect_admin_b", "econnect.connection", "action_test_connection", [production.id])
+        self.assertRefused(error, kind="odoo.exceptions.UserError")
 
     def test_an_official_environment_keeps_its_urls(self):
         spare = self.env["econnect.connection"].create({"name": "Acceptance", "environment": "acceptance"})

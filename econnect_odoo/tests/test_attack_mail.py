@@ -1,9 +1,11 @@
 """Attacks on the e-invoice submission address, performed through Odoo's mail gateway with raw RFC 822 mails."""
 
+import re
 import uuid
 from datetime import timedelta
 from email.message import EmailMessage
 
+from odoo import fields
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.mail.tests.common import MailCase
@@ -271,3 +273,30 @@ class TestSubmissionAddressAttacks(JsonRpcMixin, EconnectMailAttackMixin, MailCa
         self.assertIn("24", error["data"]["message"])
         sent = self.env["mail.mail"].sudo().search_count([("email_to", "like", "@elsewhere.example")])
         self.assertEqual(sent, 10, "ten links a day for one user")
+
+    def test_the_new_link_button_of_the_verification_page_is_rate_limited_too(self):
+        """The same, through the page's "Send a new link" button (a POST anybody logged in can repeat): the page
+        says why no link was sent (it was a bare error page), and the victim gets one link per few minutes."""
+        victim = "victim@elsewhere.example"
+        address = self.env["econnect.user.email"].with_user(self.mallory).create({"email": victim})
+        address._econnect_write({"token_expires": fields.Datetime.now() - timedelta(minutes=1)})
+        self.env.flush_all()
+        page = self.open_link("mallory", victim)
+        self.assertIn("Send a new link", page)
+        csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+        def press():
+            self.env.flush_all()
+            response = self.url_open(f"/econnect/email/verify/{address.id}/resend", data={"csrf_token": csrf_token})
+            self.env.invalidate_all()
+            self.assertEqual(response.status_code, 200)
+            return response.text
+
+        for _n in range(5):
+            page = press()
+            self.assertIn("No new link yet", page)
+            self.assertIn("minutes", page)
+        self.assertEqual(len(self.verification_mails(victim)), 1, "one link per address per few minutes")
+        self.env.cr.execute("UPDATE econnect_email_link SET sent_at = sent_at - %s", [timedelta(minutes=6)])
+        self.assertIn("A new link is on its way", press())
+        self.assertEqual(len(self.verification_mails(victim)), 2)

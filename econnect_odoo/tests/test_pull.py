@@ -13,6 +13,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..models.econnect_event import PULL_LOCK_KEY
+from ..psb.retry import BETWEEN_RUNS
 from ..tools import budget
 from ..tools.budget import Budget
 from .common import BUYER_PARTY, PARTY, EconnectReceiveMixin
@@ -266,21 +267,23 @@ class TestPull(EconnectReceiveMixin, HttpCase):
         self.assertEqual(len(self.deletes()), 1)
         self.assertEqual(event.state, "done")
 
-    def test_five_failures_stop_and_tell_the_administrators(self):
+    def test_the_last_failure_stops_and_tells_the_administrators(self):
         document_id = self.receive_document(invoice())
         admin = self.econnect_admin(login="econnect_admin_receive")
         self.simulator.faults.fail_next(100, status=500, path_contains="/download")
         event = self.event_of(document_id)
-        for attempt in range(1, 6):
+        tries = BETWEEN_RUNS.tries  # the one backoff policy (psb/retry.py)
+        for attempt in range(1, tries + 1):
             self.pull()
             self.assertEqual(event.attempts, attempt)
-            if attempt < 5:
+            if attempt < tries:
+                self.assertEqual(event.state, "pending")
                 self.make_due(event)
         self.assertEqual(event.state, "error")
         self.assertFalse(event.next_attempt_at)
         self.assertIn(admin, event.activity_ids.user_id)
         self.pull()
-        self.assertEqual(event.attempts, 5, "a failed event is not retried by itself")
+        self.assertEqual(event.attempts, tries, "a failed event is not retried by itself")
         # an administrator fixes the cause and retries
         self.simulator.faults.clear()
         event.with_user(admin).action_econnect_retry()
@@ -304,7 +307,7 @@ class TestPull(EconnectReceiveMixin, HttpCase):
 
         event = self.event_of(poison)
         with patch.object(Event, "_econnect_process", killed_on_poison):
-            for attempt in range(1, 6):
+            for attempt in range(1, BETWEEN_RUNS.tries + 1):
                 # not assertRaises: Odoo's rolls back what happened inside it, and the lease must survive
                 killed = False
                 try:
@@ -325,7 +328,7 @@ class TestPull(EconnectReceiveMixin, HttpCase):
                     self.assertEqual(len(self.bill_of(healthy)), 1)
                     self.assertEqual((event.state, event.attempts, stats["remaining"]), ("pending", 1, 1))
             self.pull()
-        self.assertEqual((event.state, event.attempts), ("error", 5))
+        self.assertEqual((event.state, event.attempts), ("error", BETWEEN_RUNS.tries))
         self.assertIn("did not finish", event.last_error)
         self.assertIn(admin, event.activity_ids.user_id)
         self.assertFalse(self.bill_of(poison))

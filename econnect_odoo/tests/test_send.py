@@ -1,4 +1,6 @@
 import json
+import time
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
@@ -8,6 +10,8 @@ from odoo.tests import tagged
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..models import account_move as account_move_module
+from ..psb.retry import BETWEEN_RUNS
+from ..tools.budget import Budget
 from .common import BUYER_PARTY, EconnectSendMixin
 
 
@@ -126,6 +130,46 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual({r.document_id for r in sends}, {move.econnect_uuid})
         self.assertEqual([r.status for r in sends], [200, 409])
 
+    def test_a_run_killed_during_the_upload_counts_a_try(self):
+        """The scheduled action claims its invoices and counts their try before the upload (tools/queue.py, committed
+        in production): a run killed under way leaves them held until Odoo has certainly stopped it (no other run
+        uploads them meanwhile); then they are uploaded again with the same id; after the last try was killed, they
+        are in error."""
+        move = self.econnect_invoice()
+        documents, _problems = move._econnect_build_documents()
+        move._econnect_claim(documents=documents, background=True)
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 0))
+        Move = self.registry["account.move"]
+        killed = False
+        with patch.object(Move, "_econnect_upload", side_effect=SystemExit("killed")):
+            try:  # not assertRaises: Odoo's rolls back what happened inside it, and the lease must survive
+                self.env["account.move"]._cron_econnect_send()
+            except SystemExit:
+                killed = True
+        self.assertTrue(killed)
+        self.env.invalidate_all()
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 1), "the try counts")
+        limit = Budget(self.env).stopped_at - time.time()
+        self.assertGreater(move.econnect_next_attempt, fields.Datetime.now() + timedelta(seconds=min(limit, 60) - 5))
+        self.env["account.move"]._cron_econnect_send()
+        self.assertFalse(self.requests_to("/salesInvoice/send"), "held by its lease")
+        self._past(move)
+        self.env["account.move"]._cron_econnect_send()
+        self.assertEqual((move.econnect_state, move.econnect_retry_count), ("sent", 2), "the same invoice, once")
+        self.assertEqual(len(self.requests_to("/salesInvoice/send", method="POST")), 1)
+
+    def test_an_invoice_whose_last_try_was_killed_is_in_error(self):
+        move = self.econnect_invoice()
+        documents, _problems = move._econnect_build_documents()
+        move._econnect_claim(documents=documents, background=True)
+        move._econnect_write({"econnect_retry_count": BETWEEN_RUNS.tries})  # its tries all begun, none finished
+        self._past(move)
+        self.env["account.move"]._cron_econnect_send()
+        self.assertEqual(move.econnect_state, "error")
+        self.assertIn("did not finish", move.econnect_message)
+        self.assertTrue(move.activity_ids)
+        self.assertFalse(self.requests_to("/salesInvoice/send"))
+
     def test_timeout_puts_invoice_in_retrying_then_cron_sends_same_id(self):
         self.env["ir.config_parameter"].set_param("econnect_odoo.timeout", "0.3")
         self.simulator.faults.slow_next(1, seconds=1.0, path_contains="/salesInvoice/send")
@@ -171,7 +215,7 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         move = self.econnect_invoice()
         self.simulator.faults.fail_next(100, status=503, path_contains="/salesInvoice/send")
         move.action_econnect_send()
-        for _attempt in range(len(account_move_module.RETRY_DELAYS)):
+        for _attempt in range(BETWEEN_RUNS.tries - 1):  # the first try was the click
             self._past(move)
             self.env["account.move"]._cron_econnect_send()
         self.assertEqual(move.econnect_state, "error")

@@ -88,6 +88,7 @@ class Budget:
             begin = now
         self.wall_whole = limit - max(MIN_MARGIN, limit * MARGIN)  # what a run that starts with its pass gets
         self.wall_deadline = begin + self.wall_whole
+        self.stopped_at = begin + limit  # when Odoo stops this run (by wall time) at the latest
         cpu_limit = resource.getrlimit(resource.RLIMIT_CPU)[0]
         self.cpu_deadline = self.cpu_whole = math.inf
         if cpu_limit != resource.RLIM_INFINITY and cpu_limit > 0:
