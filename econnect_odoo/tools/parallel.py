@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..psb.client import PSBClient
 from ..psb.party import PartyId
+from .malloc_arenas import cap_malloc_arenas
 
 MAX_WORKERS = 16
 _PLAIN = (str, bytes, int, float, bool, type(None), PartyId)
@@ -59,5 +60,9 @@ def run_parallel(method, jobs, max_workers=MAX_WORKERS):
 
     if len(jobs) == 1:
         return [call(jobs[0])]
+    # Each of these threads would get a malloc arena of its own (64 MB of virtual size each, never given back),
+    # and Odoo recycles a worker whose virtual size passes limit_memory_soft: cap the arenas before the first
+    # thread starts (see malloc_arenas).
+    cap_malloc_arenas()
     with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs)), thread_name_prefix="econnect") as pool:
         return list(pool.map(call, jobs))
