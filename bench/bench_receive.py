@@ -181,6 +181,8 @@ class Bench:
                 {"name": "eConnect bills", "code": "ECB", "type": "purchase", "default_account_id": expense.id},
                 {"name": "Odoo import bills", "code": "OIB", "type": "purchase", "default_account_id": expense.id},
             ])
+            # as the settings' save does: switched at eConnect first (the webhook's topics too), then stored
+            company._econnect_switch_receiving([(company, True, journals[0])])
             company.write({"econnect_receive_journal_id": journals[0].id, "econnect_receive": True})
             vendor = env["res.partner"].create({
                 "name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106", "peppol_endpoint": "55667788",

@@ -61,6 +61,7 @@ def main():
             activate_company(env, simulator, company, PARTY, "12345678")
             journal = env["account.journal"].search([("type", "=", "purchase"), ("company_id", "=", company.id)],
                                                     limit=1)
+            company._econnect_switch_receiving([(company, True, journal)])  # at eConnect first, as the save does
             company.write({"econnect_receive_journal_id": journal.id, "econnect_receive": True})
             env["res.partner"].create({"name": "Demo Supplier B.V.", "is_company": True, "peppol_eas": "0106",
                                        "peppol_endpoint": "55667788"})

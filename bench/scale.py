@@ -30,6 +30,8 @@ import sys
 import threading
 import time
 
+import requests
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -148,11 +150,21 @@ def send_phase(odoo, admin, setup, opts):
           "call...", flush=True)
     with WorkerWatch(odoo) as watch:
         started = time.monotonic()
-        answer = admin.button("account.move", "action_econnect_send", moves)
+        try:
+            answer = admin.button("account.move", "action_econnect_send", moves)
+        except requests.RequestException as error:  # the HTTP worker was killed (limit_time_real): a figure too
+            answer = {"params": {"title": f"the click failed: {type(error).__name__}"}}
         click = time.monotonic() - started
-        wait_until(lambda: sent() == len(moves), 3600, "every invoice sent", interval=0.5)
+        failed = "failed" in answer["params"]["title"]
+        if not failed:
+            wait_until(lambda: sent() == len(moves), 3600, "every invoice sent", interval=0.5)
         wall = time.monotonic() - started
     odoo.simulator.set_latency(0.0)
+    if failed:
+        return {"invoices": len(moves), "click": click, "answer": answer["params"]["title"], "failed": True,
+                "queued": odoo.sql("SELECT count(*) FROM account_move WHERE id IN %s AND econnect_state != 'not_sent'",
+                                   [tuple(moves)])[0][0],
+                "limits": watch.limits()}
     by_number = collections.Counter(doc["number"] for doc in odoo.simulator.sent_documents())
     accepted = [by_number.get(number, 0) for number in numbers]
     calls = len(odoo.simulator.requests(path_contains="/salesInvoice/send")) - calls_before
@@ -224,9 +236,13 @@ def report_send(opts, send):
     print()
     print(f"econnect_odoo at scale: prefork (2 HTTP workers, 1 cron worker, Odoo's default limits), "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the end of the phase")
-    (http_peak, http_n), (cron_peak, cron_n) = send["http"], send["cron"]
     print(f"  send: {send['invoices']} invoices of {opts.lines} lines in one list action, "
           f"{opts.latency * 1000:.0f} ms per call")
+    if send.get("failed"):
+        print(f"    the click FAILED after {send['click']:.1f} s ({send['answer']}); invoices queued: {send['queued']}")
+        print_limits(send["limits"])
+        return False
+    (http_peak, http_n), (cron_peak, cron_n) = send["http"], send["cron"]
     print(f"    the click (checks, UBL of every invoice, queued)   {send['click']:7.1f} s   "
           f"('{send['answer']}')")
     print(f"    wall time until all are Sent                       {send['wall']:7.1f} s   "
