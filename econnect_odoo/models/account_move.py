@@ -657,7 +657,8 @@ class AccountMove(models.Model):
     @api.model
     def _cron_econnect_send(self, batch_size=200):
         """Upload the due queued and retrying invoices (``tools/queue.py``): claimed in batches, each try counted and
-        leased before the upload, within the cron's time budget; re-triggered while some are due."""
+        leased before the upload, within the cron's time budget; re-triggered while some are due, else for the
+        earliest that waits."""
 
         def due(exclude):
             return self.search([
@@ -675,7 +676,12 @@ class AccountMove(models.Model):
             moves._econnect_upload()
             moves._econnect_report_background_batch()
 
-        work_through(self.env, SEND_CRON_XMLID, due, send)
+        def next_due():  # a retry's backoff, or the lease of a run that was killed under way
+            waiting = self.search([("econnect_state", "in", ("queued", "retrying")),
+                                   ("econnect_next_attempt", "!=", False)], limit=1, order="econnect_next_attempt")
+            return waiting.econnect_next_attempt
+
+        work_through(self.env, SEND_CRON_XMLID, due, send, next_due=next_due)
 
     def _econnect_lease(self, until):
         """Count the try now and hold the invoices ``until`` then (committed by the claim): a run that dies during the

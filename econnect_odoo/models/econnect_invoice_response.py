@@ -386,4 +386,10 @@ class EconnectInvoiceResponse(models.Model):
                 ("id", "not in", list(exclude)),
             ], limit=BATCH_SIZE, order="next_attempt, id")
 
-        work_through(self.env, CRON_XMLID, due, lambda answers, budget: answers._econnect_send(budget))
+        def next_due():  # a retry's backoff, or the lease of a run that was killed under way
+            waiting = self.sudo().search([("direction", "=", "out"), ("state", "=", "queued")],
+                                         limit=1, order="next_attempt")
+            return waiting.next_attempt
+
+        work_through(self.env, CRON_XMLID, due, lambda answers, budget: answers._econnect_send(budget),
+                     next_due=next_due)

@@ -445,8 +445,13 @@ class TestAnswersSent(EconnectReceiveMixin, HttpCase):
         self.company._econnect_client().send_invoice_response(
             PARTY, bill.econnect_received_document_id, "AP", response_document_id=answer.document_id
         )
+        cron = self.env.ref("econnect_odoo.ir_cron_econnect_responses")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        triggers.search([("cron_id", "=", cron.id)]).unlink()
         self.run_cron()
         self.assertEqual(answer.state, "queued", "leased: no second run takes it while the first may still work")
+        self.assertEqual(triggers.search([("cron_id", "=", cron.id)]).mapped("call_at"), [answer.next_attempt],
+                         "the cron wakes when the lease ends, not at its next regular run")
         self.make_due(answer)
         self.run_cron()
         self.assertEqual(answer.state, "sent")

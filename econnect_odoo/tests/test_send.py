@@ -151,8 +151,16 @@ class TestSend(EconnectSendMixin, AccountTestInvoicingCommon):
         self.assertEqual((move.econnect_state, move.econnect_retry_count), ("queued", 1), "the try counts")
         limit = Budget(self.env).stopped_at - time.time()
         self.assertGreater(move.econnect_next_attempt, fields.Datetime.now() + timedelta(seconds=min(limit, 60) - 5))
+        cron = self.env.ref("econnect_odoo.ir_cron_econnect_send")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        triggers.search([("cron_id", "=", cron.id)]).unlink()
+        self.env["account.move"]._cron_econnect_send()
         self.env["account.move"]._cron_econnect_send()
         self.assertFalse(self.requests_to("/salesInvoice/send"), "held by its lease")
+        self.assertEqual(
+            triggers.search([("cron_id", "=", cron.id)]).mapped("call_at"), [move.econnect_next_attempt],
+            "the run after the killed one wakes the cron when the lease ends (once), not at its next regular run",
+        )
         self._past(move)
         self.env["account.move"]._cron_econnect_send()
         self.assertEqual((move.econnect_state, move.econnect_retry_count), ("sent", 2), "the same invoice, once")

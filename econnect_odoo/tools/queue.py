@@ -11,8 +11,10 @@ Every queue works the same way:
   SIGKILL) has used a try like any failure, and the row comes back after its lease instead of blocking the rows
   behind it (the notification queue has no lease: its rows are mailed and deleted in one transaction);
 * **time budget**: a run works through batches until the cron's time limit nears (``tools/budget.py``);
-* **re-trigger**: while due rows remain, the cron is triggered again at once (a fresh job, with a fresh budget)
-  (:func:`work_through`; the notification queue is mailed in one pass at the end of the run that filled it).
+* **re-trigger**: while due rows remain, the cron is triggered again at once (a fresh job, with a fresh budget);
+  when none is due but some wait (a retry's backoff, or the lease of a run that was killed), it is triggered for
+  the earliest of them, not left to its next regular run (:func:`work_through`; the notification queue is mailed
+  in one pass at the end of the run that filled it).
 
 What is tried again is decided by the error (``psb.errors.PSBError.retryable``), when by ``psb/retry.py``.
 
@@ -63,10 +65,11 @@ def lease_until(budget, at_least=MIN_LEASE):
     return max(now + at_least, stopped)
 
 
-def work_through(env, cron_xmlid, fetch, work, budget=None):
+def work_through(env, cron_xmlid, fetch, work, budget=None, next_due=None):
     """Run ``work(batch, budget)`` on the batches ``fetch(exclude)`` returns (due rows not in ``exclude``, the ids
-    seen already), until none is left or the time budget is spent; then trigger the cron again when
-    ``fetch(())`` still finds due rows. Returns the budget (``budget.started``: when the run started)."""
+    seen already), until none is left or the time budget is spent; then trigger the cron again: at once when
+    ``fetch(())`` still finds due rows, else when ``next_due()`` (if given) says the earliest waiting row is due (a
+    datetime, or None when none waits). Returns the budget (``budget.started``: when the run started)."""
     budget = budget or Budget(env)
     seen = set()
     while not budget.spent():
@@ -75,6 +78,13 @@ def work_through(env, cron_xmlid, fetch, work, budget=None):
             break
         seen.update(batch.ids)
         work(batch, budget)
+    cron = env.ref(cron_xmlid).sudo()
     if fetch(()):
-        retrigger(env.ref(cron_xmlid).sudo(), budget.started)
+        retrigger(cron, budget.started)
+    elif next_due is not None:
+        when = next_due()
+        if when and not env["ir.cron.trigger"].sudo().search_count(
+            [("cron_id", "=", cron.id), ("call_at", "=", when)], limit=1
+        ):
+            cron._trigger(when)
     return budget
