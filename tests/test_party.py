@@ -12,6 +12,7 @@ from psb.party import (
     PartyId,
     is_valid_party_id,
     parse_party_id,
+    party_or_none,
     propose_party_id,
 )
 
@@ -252,3 +253,12 @@ def test_error_message_is_english_and_names_the_input():
 def test_party_id_proposal(country, registry, vat, expected):
     proposed = propose_party_id(country, registry, vat)
     assert (str(proposed) if proposed else None) == expected
+
+
+def test_party_or_none_compares_ids_from_outside_by_their_form():
+    # eConnect writes the letter form, a vendor's Peppol e-address the numeric one: the same party
+    assert party_or_none("NL:KVK:12345678") == party_or_none("0106:12345678")
+    # any 4-digit scheme by its form alone (no checksum), as events and documents may name them
+    assert party_or_none("9999:anything") is not None
+    for nothing in (None, "", "not a party id", "0106:", 42):
+        assert party_or_none(nothing) is None

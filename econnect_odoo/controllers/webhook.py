@@ -24,7 +24,7 @@ from odoo import http
 from odoo.http import request
 
 from ..psb import webhook as psb_webhook
-from ..psb.party import InvalidPartyId, PartyId
+from ..psb.party import party_or_none
 from ..tools import crypto
 
 _logger = logging.getLogger(__name__)
@@ -73,10 +73,8 @@ def _read_body(httprequest):
 
 
 def _same_party(event_party, company_party):
-    try:
-        return PartyId.parse(event_party, validate=False) == PartyId.parse(company_party, validate=False)
-    except InvalidPartyId:
-        return False
+    event = party_or_none(event_party)
+    return event is not None and event == party_or_none(company_party)
 
 
 def _refuse_unread_body(httprequest, args):

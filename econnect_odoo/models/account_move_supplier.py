@@ -14,14 +14,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..psb.party import InvalidPartyId, PartyId
-
-
-def _party(text):
-    try:
-        return PartyId.parse(text, validate=False) if text else None
-    except InvalidPartyId:
-        return None
+from ..psb.party import party_or_none
 
 
 class AccountMove(models.Model):
@@ -49,14 +42,16 @@ class AccountMove(models.Model):
         vendor = self.partner_id.commercial_partner_id
         if not self.econnect_received_document_id or not vendor:
             return []  # not received through eConnect, or no vendor at all (flagged as such)
-        sender = _party(self.econnect_received_sender)
+        sender = party_or_none(self.econnect_received_sender)
         if sender is None:
             return [self.env._(
                 "eConnect did not say which Peppol participant sent this e-invoice, so Odoo cannot check that it "
                 "comes from %(vendor)s. Check it with %(vendor)s by a known phone number before paying.",
                 vendor=vendor.display_name,
             )]
-        known = _party(vendor.peppol_eas and vendor.peppol_endpoint and f"{vendor.peppol_eas}:{vendor.peppol_endpoint}")
+        known = party_or_none(
+            vendor.peppol_eas and vendor.peppol_endpoint and f"{vendor.peppol_eas}:{vendor.peppol_endpoint}"
+        )
         if known is None:
             return [self.env._(
                 "%(vendor)s has no Peppol id in Odoo, so Odoo cannot check that this e-invoice, sent by Peppol "
@@ -107,7 +102,7 @@ class AccountMove(models.Model):
         person's own right to edit contacts: vendor data is not changed for somebody who may not change it)."""
         self.ensure_one()
         vendor = self.partner_id.commercial_partner_id
-        sender = _party(self.econnect_received_sender)
+        sender = party_or_none(self.econnect_received_sender)
         if not self.econnect_received_document_id or not vendor or sender is None:
             return
         if vendor.peppol_eas and vendor.peppol_endpoint:

@@ -20,7 +20,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..psb import contract
 from ..psb.errors import AlreadySentError, NotFoundError, PSBError
-from ..psb.party import InvalidPartyId, PartyId
+from ..psb.party import party_or_none
 from ..psb.retry import BETWEEN_RUNS
 from ..tools.messages import user_message
 from ..tools.queue import claim, commit, lease_until, work_through
@@ -280,13 +280,7 @@ class EconnectInvoiceResponse(models.Model):
         partner = bill.commercial_partner_id
         if partner.peppol_eas and partner.peppol_endpoint:
             candidates.append(f"{partner.peppol_eas}:{partner.peppol_endpoint}")
-        for candidate in candidates:
-            if candidate:
-                try:
-                    return PartyId.parse(candidate, validate=False)
-                except (InvalidPartyId, ValueError):
-                    continue
-        return None
+        return next(filter(None, map(party_or_none, candidates)), None)
 
     def _econnect_seller_takes_responses(self, client):
         """Whether eConnect says the seller takes invoice responses (the old docs' advice before answering).

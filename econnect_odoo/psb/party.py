@@ -452,6 +452,17 @@ def parse_party_id(text, validate=True):
     return PartyId.parse(text, validate=validate)
 
 
+def party_or_none(text):
+    """The party id in ``text`` by its form alone (any scheme, the value normalised when the scheme is known), or
+    None when there is none or it does not parse: for comparing ids from outside (events, documents, partners)."""
+    if not text:
+        return None
+    try:
+        return PartyId.parse(text, validate=False)
+    except InvalidPartyId:
+        return None
+
+
 def is_valid_party_id(text):
     """True when ``text`` parses and passes its scheme's validation."""
     try:

@@ -1,4 +1,7 @@
-"""Fixtures of the contract suite: a strict simulator, the client pointed at it, and its wire."""
+"""Fixtures of the contract suite: a strict simulator, the client pointed at it, its wire, and a webhook receiver."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from contract_support import BE_VAT, CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, make_client
@@ -32,3 +35,27 @@ def wire(sim, client):
     recorder = Wire(sim)
     recorder.take()  # from here on
     return recorder
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """Where the simulator delivers its webhook calls: read, answered 200."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """The URL of a local webhook receiver (the simulator signs and posts its events there)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/econnect/webhook/token" % server.server_address[1]
+    server.shutdown()
+    server.server_close()

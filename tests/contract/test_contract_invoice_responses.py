@@ -2,9 +2,7 @@
 options, a customer's answer downloaded from each documented path, and the InvoiceResponseReceived event in both
 documented shapes."""
 
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from contract_support import BE_VAT
@@ -122,27 +120,6 @@ def test_download_document_old_path(sim, client, wire, party):
 
 
 # -- the event, in both documented shapes -------------------------------------------------------------------
-class _Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/econnect/webhook/token" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.mark.parametrize(("shape", "details"), [("new", None), ("new", True), ("old", None), ("old", False)])
 def test_invoice_response_event_is_a_documented_shape(sim, client, receiver, shape, details):
     client.put_hook(OWN, {"id": contract.new_hook_id(), "name": "contract", "action": receiver + "#" + SECRET,

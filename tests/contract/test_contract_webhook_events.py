@@ -1,8 +1,6 @@
 """Webhook events on the wire: what the simulator posts is the published event, signed, and the client reads it."""
 
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from contract_wire import assert_invalid, assert_valid
@@ -12,27 +10,6 @@ from psb import contract, webhook
 
 CLIENT_METHODS = set()  # no client call: the events the addon's webhook reads (psb.webhook)
 SECRET = "contract-webhook-secret"
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/econnect/webhook/token" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize(
